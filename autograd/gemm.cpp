@@ -1,0 +1,75 @@
+#include "autograd/gemm.h"
+
+#include <Eigen/Core>
+#include <stdexcept>
+#include <string>
+
+#ifdef TAPEGPT_HAVE_DNNL
+#include <dnnl.h>
+#endif
+
+namespace tg {
+namespace {
+
+using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstMap = Eigen::Map<const RowMajor, 0, Eigen::OuterStride<>>;
+using Map = Eigen::Map<RowMajor, 0, Eigen::OuterStride<>>;
+
+void eigen_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                int64_t ldc) {
+  Map c(C, M, N, Eigen::OuterStride<>(ldc));
+  if (beta == 0.0f)
+    c.setZero();
+  else if (beta != 1.0f)
+    c *= beta;
+  // Stored shapes: A is [M,K] or, transposed, [K,M]; likewise B.
+  ConstMap a(A, trans_a ? K : M, trans_a ? M : K, Eigen::OuterStride<>(lda));
+  ConstMap b(B, trans_b ? N : K, trans_b ? K : N, Eigen::OuterStride<>(ldb));
+  if (!trans_a && !trans_b)
+    c.noalias() += alpha * a * b;
+  else if (!trans_a && trans_b)
+    c.noalias() += alpha * a * b.transpose();
+  else if (trans_a && !trans_b)
+    c.noalias() += alpha * a.transpose() * b;
+  else
+    c.noalias() += alpha * a.transpose() * b.transpose();
+}
+
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+          int64_t ldc) {
+  if (M == 0 || N == 0) return;
+#ifdef TAPEGPT_HAVE_DNNL
+  if (K == 0) {  // oneDNN wants K >= 1; the product is then just beta * C
+    eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  dnnl_status_t status = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A,
+                                    lda, B, ldb, beta, C, ldc);
+  if (status != dnnl_success)
+    throw std::runtime_error("dnnl_sgemm failed with status " + std::to_string(status));
+#else
+  eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#endif
+}
+
+const char* gemm_engine() {
+#ifdef TAPEGPT_HAVE_DNNL
+  static std::string name = [] {
+    const dnnl_version_t* v = dnnl_version();
+    return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+           std::to_string(v->patch);
+  }();
+  return name.c_str();
+#else
+  static std::string name = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
+                            std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                            std::to_string(EIGEN_MINOR_VERSION);
+  return name.c_str();
+#endif
+}
+
+}  // namespace tg

@@ -1,0 +1,22 @@
+// gemm.h — the one place matrix products happen.
+//
+// Row-major:  C[M,N] = alpha * op(A) * op(B) + beta * C,  op(X) = X or X^T.
+// lda/ldb/ldc are row strides (elements between consecutive rows), so a head's slice of a
+// [B, T, 3C] buffer can be multiplied in place without copying it out.
+//
+// The engine is oneDNN's sgemm when tapegpt was built with it (its AVX-512 kernels run near
+// this CPU's FMA peak), else Eigen's own GEMM. Called inside an OpenMP parallel region, both
+// run single-threaded, so an op may parallelise over heads and call gemm per head.
+#pragma once
+#include <cstdint>
+
+namespace tg {
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+          int64_t ldc);
+
+// "oneDNN 2.6.x" or "Eigen 3.4.x".
+const char* gemm_engine();
+
+}  // namespace tg

@@ -1,0 +1,68 @@
+// cross_entropy from logits, averaged over the targets that are not ignore_index
+// (torch.nn.functional.cross_entropy with ignore_index and mean reduction):
+//   loss = (1/n) Σ_rows [ logsumexp(z) − z[target] ]
+//   backward  dz = (softmax(z) − onehot(target)) · dloss / n, zero on ignored rows
+// Forward keeps only each row's logsumexp ([rows]); backward recomputes the softmax from it.
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "autograd/ops.h"
+#include "autograd/parallel.h"
+#include "autograd/tape.h"
+
+namespace tg {
+
+Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_index) {
+  const int64_t V = logits.size(-1), rows = logits.numel() / V;
+  Shape lead(logits.shape().begin(), logits.shape().end() - 1);
+  if (targets.shape != lead || targets.numel() != rows)
+    throw std::invalid_argument("cross_entropy: targets " + shape_str(targets.shape) +
+                                " do not match logits " + shape_str(logits.shape()));
+  int64_t counted = 0;
+  for (int32_t t : targets.data) {
+    if (t == ignore_index) continue;
+    if (t < 0 || t >= V)
+      throw std::out_of_range("cross_entropy: target " + std::to_string(t) + " outside [0, " +
+                              std::to_string(V) + ")");
+    counted++;
+  }
+  Tensor loss = Tensor::empty({1}, needs_grad({&logits}));
+  Tensor lse = Tensor::empty({rows});
+  const float* Z = logits.data();
+  float* LSE = lse.data();
+  double total = 0.0;
+#pragma omp parallel for reduction(+ : total) if (rows * V > kParallelMinWork)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* z = Z + r * V;
+    float mx = z[0];
+    for (int64_t v = 1; v < V; v++) mx = std::max(mx, z[v]);
+    float s = 0.0f;
+    for (int64_t v = 0; v < V; v++) s += std::exp(z[v] - mx);
+    LSE[r] = mx + std::log(s);
+    int32_t t = targets.data[r];
+    if (t != ignore_index) total += LSE[r] - z[t];
+  }
+  // No counted target: the mean is 0/0; report 0 with zero gradient rather than NaN.
+  loss.data()[0] = counted ? static_cast<float>(total / counted) : 0.0f;
+  if (loss.requires_grad()) {
+    tape().record([logits, targets, loss, lse, rows, V, counted, ignore_index]() {
+      if (!counted) return;
+      const float scale_by = loss.grad()[0] / counted;
+      const float *Z = logits.data(), *LSE = lse.data();
+      float* dZ = logits.grad();
+#pragma omp parallel for if (rows * V > kParallelMinWork)
+      for (int64_t r = 0; r < rows; r++) {
+        int32_t t = targets.data[r];
+        if (t == ignore_index) continue;
+        const float* z = Z + r * V;
+        float* dz = dZ + r * V;
+        for (int64_t v = 0; v < V; v++) dz[v] += std::exp(z[v] - LSE[r]) * scale_by;
+        dz[t] -= scale_by;
+      }
+    });
+  }
+  return loss;
+}
+
+}  // namespace tg

@@ -1,0 +1,109 @@
+// add, mul, scale, sum: the small element-wise ops, each with its backward right below.
+#include <stdexcept>
+
+#include "autograd/ops.h"
+#include "autograd/parallel.h"
+#include "autograd/tape.h"
+
+namespace tg {
+
+// add: a [..., *S] + b [*S]  (b == a's shape, or a trailing part of it: a broadcast bias)
+//   backward  da += dy,  db += dy summed over the broadcast rows
+Tensor add(const Tensor& a, const Tensor& b) {
+  const int64_t n = a.numel(), m = b.numel();
+  bool trailing = b.ndim() <= a.ndim() &&
+                  std::equal(b.shape().rbegin(), b.shape().rend(), a.shape().rbegin());
+  if (!trailing || m == 0)
+    throw std::invalid_argument("add: cannot broadcast " + shape_str(b.shape()) + " onto " +
+                                shape_str(a.shape()));
+  Tensor y = Tensor::empty(a.shape(), needs_grad({&a, &b}));
+  const float *A = a.data(), *Bv = b.data();
+  float* Y = y.data();
+#pragma omp parallel for if (n > kParallelMinWork)
+  for (int64_t i = 0; i < n; i++) Y[i] = A[i] + Bv[i % m];
+  if (y.requires_grad()) {
+    tape().record([a, b, y, n, m]() {
+      const float* dY = y.grad();
+      if (a.requires_grad()) {
+        float* dA = a.grad();
+#pragma omp parallel for if (n > kParallelMinWork)
+        for (int64_t i = 0; i < n; i++) dA[i] += dY[i];
+      }
+      if (b.requires_grad()) {
+        float* dB = b.grad();
+        for (int64_t i = 0; i < n; i++) dB[i % m] += dY[i];
+      }
+    });
+  }
+  return y;
+}
+
+// mul: y = a ⊙ b   backward  da += dy ⊙ b,  db += dy ⊙ a
+Tensor mul(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape())
+    throw std::invalid_argument("mul: shapes differ: " + shape_str(a.shape()) + " and " +
+                                shape_str(b.shape()));
+  const int64_t n = a.numel();
+  Tensor y = Tensor::empty(a.shape(), needs_grad({&a, &b}));
+  const float *A = a.data(), *Bv = b.data();
+  float* Y = y.data();
+#pragma omp parallel for if (n > kParallelMinWork)
+  for (int64_t i = 0; i < n; i++) Y[i] = A[i] * Bv[i];
+  if (y.requires_grad()) {
+    tape().record([a, b, y, n]() {
+      const float* dY = y.grad();
+      if (a.requires_grad()) {
+        float* dA = a.grad();
+        const float* Bv = b.data();
+#pragma omp parallel for if (n > kParallelMinWork)
+        for (int64_t i = 0; i < n; i++) dA[i] += dY[i] * Bv[i];
+      }
+      if (b.requires_grad()) {
+        float* dB = b.grad();
+        const float* A = a.data();
+#pragma omp parallel for if (n > kParallelMinWork)
+        for (int64_t i = 0; i < n; i++) dB[i] += dY[i] * A[i];
+      }
+    });
+  }
+  return y;
+}
+
+// scale: y = s·a   backward  da += s·dy
+Tensor scale(const Tensor& a, float s) {
+  const int64_t n = a.numel();
+  Tensor y = Tensor::empty(a.shape(), needs_grad({&a}));
+  const float* A = a.data();
+  float* Y = y.data();
+#pragma omp parallel for if (n > kParallelMinWork)
+  for (int64_t i = 0; i < n; i++) Y[i] = s * A[i];
+  if (y.requires_grad()) {
+    tape().record([a, y, n, s]() {
+      const float* dY = y.grad();
+      float* dA = a.grad();
+#pragma omp parallel for if (n > kParallelMinWork)
+      for (int64_t i = 0; i < n; i++) dA[i] += s * dY[i];
+    });
+  }
+  return y;
+}
+
+// sum: y = Σ a (accumulated in double)   backward  da += dy (broadcast)
+Tensor sum(const Tensor& a) {
+  const int64_t n = a.numel();
+  Tensor y = Tensor::empty({1}, needs_grad({&a}));
+  double total = 0.0;
+  const float* A = a.data();
+  for (int64_t i = 0; i < n; i++) total += A[i];
+  y.data()[0] = static_cast<float>(total);
+  if (y.requires_grad()) {
+    tape().record([a, y, n]() {
+      const float dy = y.grad()[0];
+      float* dA = a.grad();
+      for (int64_t i = 0; i < n; i++) dA[i] += dy;
+    });
+  }
+  return y;
+}
+
+}  // namespace tg

@@ -1,0 +1,84 @@
+// layer_norm over the last dim (C), as torch.nn.LayerNorm:
+//   forward   x̂ = (x − mean)·rstd,  rstd = 1/sqrt(var + eps) (biased var),  y = x̂·w + b
+//   backward  with g = dy·w:  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)),
+//             dw += Σ_rows dy·x̂,  db += Σ_rows dy
+// Forward saves per-row mean and rstd ([rows] each) so backward needs no second pass for them.
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "autograd/ops.h"
+#include "autograd/parallel.h"
+#include "autograd/tape.h"
+
+namespace tg {
+
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
+  const int64_t C = x.size(-1);
+  const int64_t rows = x.numel() / C;
+  check_shape(weight, {C}, "layer_norm weight");
+  if (bias.defined()) check_shape(bias, {C}, "layer_norm bias");
+  Tensor y = Tensor::empty(x.shape(), needs_grad({&x, &weight, &bias}));
+  Tensor mean = Tensor::empty({rows}), rstd = Tensor::empty({rows});
+  const float *X = x.data(), *W = weight.data(), *Bv = bias.defined() ? bias.data() : nullptr;
+  float *Y = y.data(), *M = mean.data(), *R = rstd.data();
+#pragma omp parallel for if (rows * C > kParallelMinWork)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = X + r * C;
+    float m = 0.0f;
+    for (int64_t c = 0; c < C; c++) m += xr[c];
+    m /= C;
+    float v = 0.0f;
+    for (int64_t c = 0; c < C; c++) v += (xr[c] - m) * (xr[c] - m);
+    v /= C;
+    float s = 1.0f / std::sqrt(v + eps);
+    M[r] = m;
+    R[r] = s;
+    float* yr = Y + r * C;
+    for (int64_t c = 0; c < C; c++) yr[c] = (xr[c] - m) * s * W[c] + (Bv ? Bv[c] : 0.0f);
+  }
+  if (y.requires_grad()) {
+    tape().record([x, weight, bias, y, mean, rstd, rows, C]() {
+      const float *X = x.data(), *W = weight.data(), *dY = y.grad();
+      const float *M = mean.data(), *R = rstd.data();
+      if (x.requires_grad()) {
+        float* dX = x.grad();
+#pragma omp parallel for if (rows * C > kParallelMinWork)
+        for (int64_t r = 0; r < rows; r++) {
+          const float *xr = X + r * C, *dyr = dY + r * C;
+          float mean_g = 0.0f, mean_gx = 0.0f;
+          for (int64_t c = 0; c < C; c++) {
+            float g = dyr[c] * W[c];
+            mean_g += g;
+            mean_gx += g * (xr[c] - M[r]) * R[r];
+          }
+          mean_g /= C;
+          mean_gx /= C;
+          float* dxr = dX + r * C;
+          for (int64_t c = 0; c < C; c++) {
+            float xhat = (xr[c] - M[r]) * R[r];
+            dxr[c] += R[r] * (dyr[c] * W[c] - mean_g - xhat * mean_gx);
+          }
+        }
+      }
+      // Parameter gradients: reduce over rows; each thread owns a slice of C, so no races.
+      const bool dw = weight.requires_grad(), db = bias.defined() && bias.requires_grad();
+      float* dW = dw ? weight.grad() : nullptr;
+      float* dB = db ? bias.grad() : nullptr;
+#pragma omp parallel for if (rows * C > kParallelMinWork)
+      for (int64_t c = 0; c < C; c++) {
+        float sw = 0.0f, sb = 0.0f;
+        for (int64_t r = 0; r < rows; r++) {
+          float d = dY[r * C + c];
+          sw += d * (X[r * C + c] - M[r]) * R[r];
+          sb += d;
+        }
+        if (dw) dW[c] += sw;
+        if (db) dB[c] += sb;
+      }
+    });
+  }
+  return y;
+}
+
+}  // namespace tg

@@ -1,0 +1,25 @@
+// pool.h — float buffers that are recycled instead of freed.
+//
+// A training step asks for the same buffer sizes every time (activations, gradients, GEMM
+// scratch). glibc hands big freed blocks back to the OS, so a naive step page-faults its whole
+// working set again on every iteration. The pool keeps freed buffers by exact size and hands
+// them out again: after the first step, a steady-state step takes no new memory from the OS.
+#pragma once
+#include <cstddef>
+#include <memory>
+
+namespace tg {
+
+// A zero-initialised buffer is not promised: callers that accumulate must clear it themselves.
+std::shared_ptr<float> pool_alloc(size_t n_floats);
+
+struct PoolStats {
+  size_t fresh_allocations = 0;  // buffers that had to come from the system allocator
+  size_t reuses = 0;             // buffers served from the free lists
+  size_t bytes_in_use = 0;
+  size_t bytes_cached = 0;
+};
+PoolStats pool_stats();
+void pool_release_cached();  // give every cached buffer back to the system
+
+}  // namespace tg

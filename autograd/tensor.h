@@ -1,0 +1,74 @@
+// tensor.h — a float32, contiguous, row-major array with a shape, and (optionally) a gradient.
+//
+// Shape letters used across the project:
+//   B batch, T time (sequence position), C channels (n_embd), V vocabulary, L layers,
+//   NH heads, HS head size (C / NH).
+//
+// A Tensor is a handle: copying it shares the same value and gradient buffers (like a
+// torch.Tensor). clone() makes a real copy. Gradients are allocated lazily (zeroed) the first
+// time an op writes into them, and only for tensors that require a gradient.
+#pragma once
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tg {
+
+using Shape = std::vector<int64_t>;
+std::string shape_str(const Shape& shape);  // "[2, 3, 4]"
+int64_t shape_numel(const Shape& shape);
+
+struct TensorImpl;
+
+class Tensor {
+ public:
+  Tensor() = default;
+
+  static Tensor empty(const Shape& shape, bool requires_grad = false);  // uninitialised
+  static Tensor zeros(const Shape& shape, bool requires_grad = false);
+  static Tensor full(const Shape& shape, float value, bool requires_grad = false);
+  static Tensor from_vector(const Shape& shape, const std::vector<float>& values,
+                            bool requires_grad = false);
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const;
+  int ndim() const;
+  int64_t size(int axis) const;  // negative axis counts from the end
+  int64_t numel() const;
+
+  // A Tensor is a handle (like shared_ptr): const-ness of the handle does not freeze the data.
+  float* data() const;
+  std::vector<float> to_vector() const;
+
+  bool requires_grad() const;
+  void set_requires_grad(bool on);
+  bool has_grad() const;      // a gradient buffer exists
+  float* grad() const;        // allocates a zeroed gradient on first use
+  std::vector<float> grad_vector() const;  // zeros when there is none
+  void zero_grad() const;     // fills an existing gradient with 0
+
+  Tensor clone() const;   // deep copy of the value, no gradient
+  Tensor detach() const;  // shares the value, no gradient, does not require one
+
+  // Same storage, another shape with the same element count (no gradient link: see op
+  // `reshape` in ops.h for the differentiable version).
+  Tensor view_as_shape(const Shape& shape) const;
+
+  // Points this tensor's value (and gradient) at slices of bigger buffers: how a model keeps
+  // all its parameters in one flat buffer. The owners keep the memory alive.
+  void bind_storage(std::shared_ptr<float> value_owner, float* value,
+                    std::shared_ptr<float> grad_owner, float* grad);
+
+  const TensorImpl* impl() const { return impl_.get(); }
+  bool same_as(const Tensor& other) const { return impl_ == other.impl_; }
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// Throws std::invalid_argument("<what>: expected <expected>, got <shape>") on a mismatch.
+void check_shape(const Tensor& t, const Shape& expected, const char* what);
+
+}  // namespace tg

@@ -1,0 +1,62 @@
+// tapegpt bench — steady-state training step time, tokens/s, GFLOP/s, MFU, peak memory.
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/model_options.h"
+#include "train/bench.h"
+
+namespace tg::cli {
+namespace {
+
+struct BenchArgs {
+  GPTConfig model;
+  int64_t batch_size = 12;
+  int64_t steps = 20;
+  int64_t warmup = 3;
+  uint64_t seed = 1337;
+  bool json = false;
+};
+
+void run_bench(const BenchArgs& a) {
+  a.model.validate();
+  BenchResult r = bench_training(a.model, a.batch_size, a.steps, a.warmup, a.seed);
+  if (a.json) {
+    std::printf("%s\n", bench_json(a.model, r).c_str());
+    return;
+  }
+  std::printf("model        L%ld H%ld C%ld T%ld V%ld, %ld parameters, batch %ld, %ld threads\n",
+              (long)a.model.n_layer, (long)a.model.n_head, (long)a.model.n_embd,
+              (long)a.model.block_size, (long)a.model.vocab_size, (long)r.params,
+              (long)a.batch_size, (long)r.threads);
+  std::printf("step         %.2f ms median (min %.2f): forward %.2f, backward %.2f, AdamW %.2f\n",
+              r.step_ms_median, r.step_ms_min, r.fwd_ms_median, r.bwd_ms_median,
+              r.opt_ms_median);
+  std::printf("throughput   %.0f tokens/s, %.1f GFLOP/s, MFU %.1f%% of a %.0f GFLOP/s GEMM\n",
+              r.tokens_per_s, r.achieved_gflops, 100 * r.mfu, r.gemm_peak_gflops);
+  std::printf("memory       peak RSS %.0f MB; %ld new buffers after warm-up\n", r.peak_rss_mb,
+              (long)r.fresh_buffers_steady);
+  std::printf("gemm engine  %s\n", r.gemm_engine.c_str());
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app) {
+  auto a = std::make_shared<BenchArgs>();
+  a->model.vocab_size = 65;  // `baby` shape by default
+  a->model.block_size = 64;
+  a->model.n_layer = 4;
+  a->model.n_head = 4;
+  a->model.n_embd = 128;
+  CLI::App* cmd = app.add_subcommand("bench", "time full training steps on random tokens");
+  cmd->set_config("--config", "", "TOML file with any of these options");
+  add_model_options(cmd, a->model);
+  cmd->add_option("--batch_size", a->batch_size, "B: sequences per step")->capture_default_str();
+  cmd->add_option("--steps", a->steps, "timed steps")->capture_default_str();
+  cmd->add_option("--warmup", a->warmup, "untimed steps first")->capture_default_str();
+  cmd->add_option("--seed", a->seed, "init and data seed")->capture_default_str();
+  cmd->add_flag("--json", a->json, "one JSON line instead of text");
+  cmd->callback([a] { run_bench(*a); });
+}
+
+}  // namespace tg::cli

@@ -1,0 +1,24 @@
+// tapegpt — the command line: a thin layer over the library (see ../shared DESIGN: CLI).
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tapegpt: train, fine-tune, evaluate and sample GPT models on the CPU"};
+  app.require_subcommand(1);
+  tg::cli::add_prepare(app);
+  tg::cli::add_tokenize(app);
+  tg::cli::add_examples(app);
+  tg::cli::add_inspect(app);
+  tg::cli::add_bench(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tapegpt: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

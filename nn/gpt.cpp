@@ -1,0 +1,117 @@
+#include "nn/gpt.h"
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "autograd/pool.h"
+
+namespace tg {
+namespace {
+GPTConfig validated(const GPTConfig& c) {
+  c.validate();
+  return c;
+}
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+}  // namespace
+
+GPT::GPT(const GPTConfig& config)
+    : wte(validated(config).vocab_size, config.n_embd),
+      wpe(config.block_size, config.n_embd),
+      ln_f(config.n_embd, config.bias),
+      config_(config) {
+  // Registered as nanoGPT nests them, so the dotted names are its state_dict keys.
+  register_module("transformer.wte", &wte);
+  register_module("transformer.wpe", &wpe);
+  for (int64_t i = 0; i < config.n_layer; i++) {
+    h.push_back(std::make_unique<Block>(config, i));
+    register_module("transformer.h." + std::to_string(i), h.back().get());
+  }
+  register_module("transformer.ln_f", &ln_f);
+  flatten_parameters();
+  init_weights(0);
+}
+
+void GPT::flatten_parameters() {
+  NamedTensors params = named_parameters();
+  flat_size_ = 0;
+  for (auto& [_, t] : params) flat_size_ += t.numel();
+  flat_values_ = pool_alloc(flat_size_);
+  flat_grads_ = pool_alloc(flat_size_);
+  std::memset(flat_grads_.get(), 0, sizeof(float) * flat_size_);
+  int64_t at = 0;
+  for (auto& [_, t] : params) {
+    std::memcpy(flat_values_.get() + at, t.data(), sizeof(float) * t.numel());
+    Tensor handle = t;
+    handle.bind_storage(flat_values_, flat_values_.get() + at, flat_grads_,
+                        flat_grads_.get() + at);
+    at += t.numel();
+  }
+}
+
+void GPT::init_weights(uint64_t seed) {
+  Rng rng{seed, 0};
+  const float residual_std = 0.02f / std::sqrt(2.0f * config_.n_layer);
+  for (auto& [name, t] : named_parameters()) {
+    float* v = t.data();
+    if (ends_with(name, ".bias")) {
+      std::fill_n(v, t.numel(), 0.0f);
+    } else if (name.find(".ln_") != std::string::npos) {
+      std::fill_n(v, t.numel(), 1.0f);
+    } else {
+      const float std = ends_with(name, "c_proj.weight") ? residual_std : 0.02f;
+      for (int64_t i = 0; i < t.numel(); i++) v[i] = std * rng.next_normal();
+    }
+  }
+}
+
+NamedTensors GPT::state_dict() const {
+  NamedTensors all = named_parameters();
+  all.emplace_back("lm_head.weight", wte.weight);
+  return all;
+}
+
+void GPT::zero_grad() { std::memset(flat_grads_.get(), 0, sizeof(float) * flat_size_); }
+
+void check_ids(const GPTConfig& config, const Ids& ids, const char* what) {
+  if (ids.shape.size() != 2 || shape_numel(ids.shape) != ids.numel())
+    throw std::invalid_argument(std::string(what) + ": expected shape [B, T], got " +
+                                shape_str(ids.shape));
+  if (ids.shape[0] <= 0 || ids.shape[1] <= 0)
+    throw std::invalid_argument(std::string(what) + ": empty batch " + shape_str(ids.shape));
+  if (ids.shape[1] > config.block_size)
+    throw std::invalid_argument(std::string(what) + ": sequence length T=" +
+                                std::to_string(ids.shape[1]) + " exceeds block_size=" +
+                                std::to_string(config.block_size));
+}
+
+GPTOutput GPT::forward(const Ids& ids, const Ids* targets) {
+  check_ids(config_, ids, "input ids");
+  const int64_t B = ids.shape[0], T = ids.shape[1];
+  for (int64_t i = 0; i < ids.numel(); i++)
+    if (ids.data[i] < 0 || ids.data[i] >= config_.vocab_size)
+      throw std::out_of_range("input ids: token id " + std::to_string(ids.data[i]) +
+                              " is outside the vocabulary (vocab_size=" +
+                              std::to_string(config_.vocab_size) + ")");
+  if (targets && targets->shape != ids.shape)
+    throw std::invalid_argument("targets: shape " + shape_str(targets->shape) +
+                                " differs from input ids " + shape_str(ids.shape));
+  const float p = training_ ? config_.dropout : 0.0f;
+
+  Ids positions{{T}, std::vector<int32_t>(T)};
+  for (int64_t t = 0; t < T; t++) positions.data[t] = static_cast<int32_t>(t);
+  Tensor x = add(wte.forward(ids), wpe.forward(positions));  // [B, T, C] + [T, C]
+  x = dropout(x, p, dropout_rng_);
+  for (auto& block : h) x = block->forward(x, p, dropout_rng_);
+  x = ln_f.forward(x);
+  GPTOutput out;
+  out.logits = linear(x, wte.weight, Tensor());  // tied lm_head: [B, T, V]
+  if (targets) out.loss = cross_entropy(out.logits, *targets, -1);
+  (void)B;
+  return out;
+}
+
+}  // namespace tg

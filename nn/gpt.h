@@ -1,0 +1,68 @@
+// gpt.h — the GPT decoder (GPT-2 architecture; GPT-3's banded layers via GPTConfig::attention).
+//
+//   ids [B, T] → wte(ids) + wpe(0..T-1) → dropout → L × Block → ln_f → lm_head → logits [B, T, V]
+//
+// lm_head shares its weight with wte (weight tying). All parameters live in one flat buffer,
+// and all their gradients in another, in named_parameters() order: the optimizer makes one
+// pass over it, and data-parallel training will all-reduce it in one call.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "nn/block.h"
+#include "nn/embedding.h"
+#include "nn/gpt_config.h"
+
+namespace tg {
+
+struct GPTOutput {
+  Tensor logits;  // [B, T, V]
+  Tensor loss;    // [1], defined when targets were given
+};
+
+class GPT : public Module {
+ public:
+  explicit GPT(const GPTConfig& config);  // validates config; weights as GPT-2 init (seed 0)
+
+  // GPT-2 initialisation: N(0, 0.02), residual projections (c_proj.weight) N(0, 0.02/sqrt(2L)),
+  // biases 0, LayerNorm (1, 0). Deterministic for a seed.
+  void init_weights(uint64_t seed);
+
+  // ids [B, T] with T <= block_size and ids < vocab_size; targets [B, T] (−1 = ignore) or null.
+  GPTOutput forward(const Ids& ids, const Ids* targets = nullptr);
+
+  // Dropout on/off (train: on). Eval mode needs no gradient either: use NoGrad.
+  void set_training(bool on) { training_ = on; }
+  bool training() const { return training_; }
+  Rng& dropout_rng() { return dropout_rng_; }
+
+  const GPTConfig& config() const { return config_; }
+  // nanoGPT's state_dict keys → tensors, with lm_head.weight (tied to wte) listed too.
+  NamedTensors state_dict() const;
+
+  // The flat buffers every parameter and gradient is a slice of.
+  float* flat_values() { return flat_values_.get(); }
+  float* flat_grads() { return flat_grads_.get(); }
+  int64_t flat_size() const { return flat_size_; }
+  void zero_grad();
+
+  Embedding wte;  // [V, C] token embeddings, also the output projection
+  Embedding wpe;  // [block_size, C] learned positions
+  std::vector<std::unique_ptr<Block>> h;
+  LayerNorm ln_f;
+
+ private:
+  void flatten_parameters();
+
+  GPTConfig config_;
+  bool training_ = true;
+  Rng dropout_rng_;
+  std::shared_ptr<float> flat_values_, flat_grads_;
+  int64_t flat_size_ = 0;
+};
+
+// A pure-function view of the model config check: throws std::invalid_argument naming the bad
+// value when ids do not fit this config (wrong rank, T too long, id out of range).
+void check_ids(const GPTConfig& config, const Ids& ids, const char* what);
+
+}  // namespace tg

@@ -1,0 +1,56 @@
+#include "nn/gpt_config.h"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace tg {
+
+std::vector<std::string> parse_attention_pattern(const std::string& pattern) {
+  std::vector<std::string> words;
+  std::stringstream in(pattern);
+  std::string word;
+  while (std::getline(in, word, ',')) {
+    // trim spaces so "dense, local" works
+    size_t a = word.find_first_not_of(" \t"), b = word.find_last_not_of(" \t");
+    word = a == std::string::npos ? "" : word.substr(a, b - a + 1);
+    if (word != "dense" && word != "local")
+      throw std::invalid_argument("attention: unknown pattern word '" + word + "' in \"" +
+                                  pattern + "\" (expected dense or local)");
+    words.push_back(word);
+  }
+  if (words.empty()) throw std::invalid_argument("attention: empty pattern");
+  return words;
+}
+
+void GPTConfig::validate() const {
+  auto positive = [](const char* name, int64_t v) {
+    if (v <= 0)
+      throw std::invalid_argument(std::string(name) + " must be positive, got " +
+                                  std::to_string(v));
+  };
+  positive("vocab_size", vocab_size);
+  positive("block_size", block_size);
+  positive("n_layer", n_layer);
+  positive("n_head", n_head);
+  positive("n_embd", n_embd);
+  if (n_embd % n_head != 0)
+    throw std::invalid_argument("n_embd=" + std::to_string(n_embd) +
+                                " is not divisible by n_head=" + std::to_string(n_head));
+  if (!(dropout >= 0.0f && dropout < 1.0f))
+    throw std::invalid_argument("dropout must be in [0, 1), got " + std::to_string(dropout));
+  if (attn_window <= 0)
+    throw std::invalid_argument("attn_window must be positive, got " +
+                                std::to_string(attn_window));
+  parse_attention_pattern(attention);
+}
+
+std::string GPTConfig::layer_kind(int64_t layer) const {
+  std::vector<std::string> words = parse_attention_pattern(attention);
+  return words[layer % words.size()];
+}
+
+int GPTConfig::layer_window(int64_t layer) const {
+  return layer_kind(layer) == "local" ? static_cast<int>(attn_window) : 0;
+}
+
+}  // namespace tg

@@ -1,0 +1,55 @@
+#include "train/adamw.h"
+
+#include <cmath>
+
+#include "autograd/parallel.h"
+
+namespace tg {
+
+AdamW::AdamW(GPT& model, const AdamWConfig& config) : model_(model), config_(config) {
+  int64_t at = 0;
+  for (auto& [name, t] : model.named_parameters()) {
+    ranges_.push_back({at, at + t.numel(), t.ndim() >= 2});
+    at += t.numel();
+  }
+  state_.m.assign(model.flat_size(), 0.0f);
+  state_.v.assign(model.flat_size(), 0.0f);
+}
+
+void AdamW::step(float lr) {
+  state_.step++;
+  const float b1 = config_.beta1, b2 = config_.beta2, eps = config_.eps;
+  const double t = static_cast<double>(state_.step);
+  const float step_size = static_cast<float>(lr / (1.0 - std::pow(b1, t)));
+  const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(b2, t)));
+  float* P = model_.flat_values();
+  const float* G = model_.flat_grads();
+  float *M = state_.m.data(), *V = state_.v.data();
+  for (const Range& r : ranges_) {
+    const float decay = r.decay ? 1.0f - lr * config_.weight_decay : 1.0f;
+#pragma omp parallel for simd if (r.end - r.begin > kParallelMinWork)
+    for (int64_t i = r.begin; i < r.end; i++) {
+      const float g = G[i];
+      M[i] = b1 * M[i] + (1.0f - b1) * g;
+      V[i] = b2 * V[i] + (1.0f - b2) * g * g;
+      P[i] = P[i] * decay - step_size * M[i] / (std::sqrt(V[i]) * inv_sqrt_bc2 + eps);
+    }
+  }
+}
+
+float clip_grad_norm(GPT& model, float max_norm) {
+  const int64_t n = model.flat_size();
+  float* G = model.flat_grads();
+  double total = 0.0;
+#pragma omp parallel for reduction(+ : total) if (n > kParallelMinWork)
+  for (int64_t i = 0; i < n; i++) total += static_cast<double>(G[i]) * G[i];
+  const float norm = static_cast<float>(std::sqrt(total));
+  if (max_norm > 0.0f && norm > max_norm) {
+    const float s = max_norm / (norm + 1e-6f);  // torch adds 1e-6 too
+#pragma omp parallel for if (n > kParallelMinWork)
+    for (int64_t i = 0; i < n; i++) G[i] *= s;
+  }
+  return norm;
+}
+
+}  // namespace tg

@@ -1,0 +1,134 @@
+#include "train/bench.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+#include <vector>
+
+#include "autograd/gemm.h"
+#include "autograd/parallel.h"
+#include "autograd/pool.h"
+#include "autograd/tape.h"
+#include "nn/gpt.h"
+#include "train/adamw.h"
+
+namespace tg {
+namespace {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n == 0 ? 0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
+}
+}  // namespace
+
+double peak_rss_mb() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+double measure_gemm_gflops(int64_t n) {
+  std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
+  gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);  // warm-up
+  double best = 1e30;
+  for (int rep = 0; rep < 5; rep++) {
+    auto t0 = Clock::now();
+    gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    best = std::min(best, ms_since(t0));
+  }
+  return 2.0 * n * n * n / (best * 1e-3) / 1e9;
+}
+
+BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, int64_t warmup,
+                           uint64_t seed) {
+  GPTConfig c = config;
+  c.dropout = 0.0f;
+  GPT model(c);
+  model.init_weights(seed);
+  AdamW opt(model, AdamWConfig{});
+  const int64_t T = c.block_size;
+  // A few fixed random batches, cycled (as the PyTorch reference does).
+  Rng rng{seed + 1, 0};
+  std::vector<Ids> xs, ys;
+  for (int i = 0; i < 8; i++) {
+    Ids x{{B, T}, std::vector<int32_t>(B * T)}, y{{B, T}, std::vector<int32_t>(B * T)};
+    for (auto& v : x.data) v = static_cast<int32_t>(rng.next_bits() % c.vocab_size);
+    for (auto& v : y.data) v = static_cast<int32_t>(rng.next_bits() % c.vocab_size);
+    xs.push_back(std::move(x));
+    ys.push_back(std::move(y));
+  }
+  BenchResult r;
+  std::vector<double> step_ms, fwd_ms, bwd_ms, opt_ms;
+  size_t fresh_before = 0;
+  for (int64_t it = 0; it < warmup + steps; it++) {
+    if (it == warmup) fresh_before = pool_stats().fresh_allocations;
+    auto t0 = Clock::now();
+    model.zero_grad();
+    GPTOutput out = model.forward(xs[it % 8], &ys[it % 8]);
+    double f = ms_since(t0);
+    auto t1 = Clock::now();
+    tape().backward(out.loss);
+    double b = ms_since(t1);
+    auto t2 = Clock::now();
+    opt.step(3e-4f);
+    double o = ms_since(t2);
+    double total = ms_since(t0);
+    if (it == 0) r.loss_first = out.loss.data()[0];
+    r.loss_last = out.loss.data()[0];
+    if (it >= warmup) {
+      step_ms.push_back(total);
+      fwd_ms.push_back(f);
+      bwd_ms.push_back(b);
+      opt_ms.push_back(o);
+    }
+  }
+  r.fresh_buffers_steady = static_cast<int64_t>(pool_stats().fresh_allocations - fresh_before);
+  r.params = model.num_parameters();
+  r.batch_size = B;
+  r.block_size = T;
+  r.steps = steps;
+  r.threads = num_threads();
+  r.step_ms_median = median(step_ms);
+  r.step_ms_min = *std::min_element(step_ms.begin(), step_ms.end());
+  r.fwd_ms_median = median(fwd_ms);
+  r.bwd_ms_median = median(bwd_ms);
+  r.opt_ms_median = median(opt_ms);
+  r.tokens_per_s = B * T / (r.step_ms_median * 1e-3);
+  r.flops_per_token = 6.0 * r.params + 12.0 * c.n_layer * c.n_embd * T;
+  r.achieved_gflops = r.flops_per_token * r.tokens_per_s / 1e9;
+  r.peak_rss_mb = peak_rss_mb();
+  r.gemm_peak_gflops = measure_gemm_gflops();
+  r.mfu = r.achieved_gflops / r.gemm_peak_gflops;
+  r.gemm_engine = gemm_engine();
+  return r;
+}
+
+std::string bench_json(const GPTConfig& c, const BenchResult& r) {
+  std::ostringstream o;
+  o.precision(6);
+  o << "{\"impl\": \"tapegpt\", \"n_layer\": " << c.n_layer << ", \"n_head\": " << c.n_head
+    << ", \"n_embd\": " << c.n_embd << ", \"block_size\": " << r.block_size
+    << ", \"batch_size\": " << r.batch_size << ", \"vocab_size\": " << c.vocab_size
+    << ", \"attention\": \"" << c.attention << "\", \"attn_window\": " << c.attn_window
+    << ", \"threads\": " << r.threads << ", \"params\": " << r.params
+    << ", \"steps\": " << r.steps << ", \"step_ms_median\": " << r.step_ms_median
+    << ", \"step_ms_min\": " << r.step_ms_min << ", \"fwd_ms_median\": " << r.fwd_ms_median
+    << ", \"bwd_ms_median\": " << r.bwd_ms_median << ", \"opt_ms_median\": " << r.opt_ms_median
+    << ", \"tokens_per_s\": " << r.tokens_per_s << ", \"flops_per_token\": " << r.flops_per_token
+    << ", \"achieved_gflops\": " << r.achieved_gflops
+    << ", \"gemm_peak_gflops\": " << r.gemm_peak_gflops << ", \"mfu\": " << r.mfu
+    << ", \"peak_rss_mb\": " << r.peak_rss_mb << ", \"loss_first\": " << r.loss_first
+    << ", \"loss_last\": " << r.loss_last
+    << ", \"fresh_buffers_steady\": " << r.fresh_buffers_steady << ", \"gemm_engine\": \""
+    << r.gemm_engine << "\"}";
+  return o.str();
+}
+
+}  // namespace tg

@@ -1,0 +1,36 @@
+// bench.h — steady-state training-step timing (the performance protocol of DESIGN.md).
+#pragma once
+#include <string>
+
+#include "nn/gpt_config.h"
+
+namespace tg {
+
+struct BenchResult {
+  int64_t params = 0, batch_size = 0, block_size = 0, steps = 0, threads = 0;
+  double step_ms_median = 0, step_ms_min = 0;
+  double fwd_ms_median = 0, bwd_ms_median = 0, opt_ms_median = 0;
+  double tokens_per_s = 0;
+  double flops_per_token = 0;   // 6·N + 12·L·C·T
+  double achieved_gflops = 0;
+  double gemm_peak_gflops = 0;  // measured in the same run
+  double mfu = 0;               // achieved / gemm peak
+  double peak_rss_mb = 0;
+  double loss_first = 0, loss_last = 0;
+  int64_t fresh_buffers_steady = 0;  // pool buffers taken from the system after warm-up
+  std::string gemm_engine;
+};
+
+// Full training steps (forward + loss + backward + AdamW, dropout 0) on random tokens.
+BenchResult bench_training(const GPTConfig& config, int64_t batch_size, int64_t steps,
+                           int64_t warmup, uint64_t seed);
+
+// GFLOP/s of an n×n×n fp32 product through the same gemm() the model uses.
+double measure_gemm_gflops(int64_t n = 2048);
+
+// Peak resident memory of this process so far, MB.
+double peak_rss_mb();
+
+std::string bench_json(const GPTConfig& config, const BenchResult& r);
+
+}  // namespace tg

@@ -1,0 +1,294 @@
+#include "train/checkpoint.h"
+
+#include <fcntl.h>
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace tg {
+namespace {
+
+// One-line errors, ours: HDF5's own stack printing is switched off once.
+void quiet_hdf5() {
+  static bool done = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)done;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw std::runtime_error(path + ": " + what);
+}
+
+// Owns an HDF5 handle and closes it with the right function.
+class Handle {
+ public:
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  Handle(Handle&& other) noexcept : id_(other.id_), close_(other.close_) { other.id_ = -1; }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  operator hid_t() const { return id_; }
+  bool ok() const { return id_ >= 0; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+// ---- writing ----
+void write_floats(hid_t group, const std::string& name, const float* data, const Shape& shape,
+                  const std::string& path) {
+  std::vector<hsize_t> dims(shape.begin(), shape.end());
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle set(H5Dcreate2(group, name.c_str(), H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT),
+             H5Dclose);
+  if (!set.ok() || H5Dwrite(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    fail(path, "cannot write dataset " + name);
+}
+
+void write_attr_scalar(hid_t obj, const char* name, hid_t file_type, hid_t mem_type,
+                       const void* value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(attr, mem_type, value);
+}
+void write_attr(hid_t obj, const char* name, int64_t v) {
+  write_attr_scalar(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v);
+}
+void write_attr_u64(hid_t obj, const char* name, uint64_t v) {
+  write_attr_scalar(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v);
+}
+void write_attr(hid_t obj, const char* name, double v) {
+  write_attr_scalar(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+}
+void write_attr(hid_t obj, const char* name, const std::string& v) {
+  // Variable-length UTF-8: h5py reads it back as a Python str.
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  const char* text = v.c_str();
+  write_attr_scalar(obj, name, type, type, &text);
+}
+
+// ---- reading ----
+bool has_attr(hid_t obj, const char* name) { return H5Aexists(obj, name) > 0; }
+
+template <typename T>
+T read_attr_num(hid_t obj, const char* name, hid_t mem_type, const std::string& path,
+                const std::string& where) {
+  if (!has_attr(obj, name)) fail(path, "missing attribute " + where + "/" + name);
+  Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  T v{};
+  if (H5Aread(attr, mem_type, &v) < 0) fail(path, "cannot read attribute " + where + "/" + name);
+  return v;
+}
+int64_t read_i64(hid_t o, const char* n, const std::string& p, const std::string& w) {
+  return read_attr_num<int64_t>(o, n, H5T_NATIVE_INT64, p, w);
+}
+uint64_t read_u64(hid_t o, const char* n, const std::string& p, const std::string& w) {
+  return read_attr_num<uint64_t>(o, n, H5T_NATIVE_UINT64, p, w);
+}
+double read_f64(hid_t o, const char* n, const std::string& p, const std::string& w) {
+  return read_attr_num<double>(o, n, H5T_NATIVE_DOUBLE, p, w);
+}
+std::string read_str(hid_t obj, const char* name, const std::string& path,
+                     const std::string& where) {
+  if (!has_attr(obj, name)) fail(path, "missing attribute " + where + "/" + name);
+  Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  Handle type(H5Aget_type(attr), H5Tclose);
+  if (H5Tget_class(type) != H5T_STRING) fail(path, "attribute " + where + "/" + name + " is not a string");
+  Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(mem, H5T_VARIABLE);
+  H5Tset_cset(mem, H5T_CSET_UTF8);
+  char* text = nullptr;
+  if (H5Aread(attr, mem, &text) < 0 || !text) fail(path, "cannot read attribute " + where + "/" + name);
+  std::string out(text);
+  H5free_memory(text);
+  return out;
+}
+
+void read_floats(hid_t group, const std::string& name, float* out, const Shape& shape,
+                 const std::string& path, const std::string& where) {
+  if (H5Lexists(group, name.c_str(), H5P_DEFAULT) <= 0)
+    fail(path, "missing dataset " + where + "/" + name);
+  Handle set(H5Dopen2(group, name.c_str(), H5P_DEFAULT), H5Dclose);
+  Handle space(H5Dget_space(set), H5Sclose);
+  int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(rank > 0 ? rank : 0);
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  Shape got(dims.begin(), dims.end());
+  if (got != shape)
+    fail(path, where + "/" + name + " has shape " + shape_str(got) + ", the model expects " +
+                   shape_str(shape));
+  if (H5Dread(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+    fail(path, "cannot read dataset " + where + "/" + name + " (file damaged?)");
+}
+
+Handle open_file(const std::string& path) {
+  quiet_hdf5();
+  if (access(path.c_str(), R_OK) != 0) fail(path, "cannot open checkpoint (no such file?)");
+  if (H5Fis_hdf5(path.c_str()) <= 0)
+    fail(path, "not an HDF5 file (or it is truncated)");
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.ok()) fail(path, "cannot open as HDF5 (truncated or damaged?)");
+  return file;
+}
+
+Handle open_group(hid_t file, const char* name, const std::string& path) {
+  if (H5Lexists(file, name, H5P_DEFAULT) <= 0)
+    fail(path, std::string("not a tapegpt checkpoint: missing group /") + name);
+  return Handle(H5Gopen2(file, name, H5P_DEFAULT), H5Gclose);
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint& extras) {
+  quiet_hdf5();
+  const std::string tmp = path + ".tmp";
+  {
+    Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    if (!file.ok()) fail(tmp, "cannot create checkpoint file");
+
+    Handle g_model(H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    NamedTensors params = model.named_parameters();
+    for (auto& [name, t] : params) write_floats(g_model, name, t.data(), t.shape(), tmp);
+    // Tied head: one copy of the data, two names (h5py sees both keys).
+    H5Lcreate_hard(g_model, "transformer.wte.weight", g_model, "lm_head.weight", H5P_DEFAULT,
+                   H5P_DEFAULT);
+
+    const GPTConfig& c = model.config();
+    Handle g_config(H5Gcreate2(file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    write_attr(g_config, "vocab_size", c.vocab_size);
+    write_attr(g_config, "block_size", c.block_size);
+    write_attr(g_config, "n_layer", c.n_layer);
+    write_attr(g_config, "n_head", c.n_head);
+    write_attr(g_config, "n_embd", c.n_embd);
+    write_attr(g_config, "dropout", static_cast<double>(c.dropout));
+    write_attr(g_config, "bias", static_cast<int64_t>(c.bias));
+    write_attr(g_config, "attention", c.attention);
+    write_attr(g_config, "attn_window", c.attn_window);
+    write_attr(g_config, "run_config", extras.run_config);
+    write_attr(g_config, "format", std::string("tapegpt-checkpoint"));
+    write_attr(g_config, "format_version", static_cast<int64_t>(1));
+
+    if (!extras.tokenizer_json.empty()) {
+      Handle g(H5Gcreate2(file, "tokenizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      write_attr(g, "json", extras.tokenizer_json);
+    }
+    if (extras.has_optimizer) {
+      Handle g(H5Gcreate2(file, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      Handle gm(H5Gcreate2(g, "m", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      Handle gv(H5Gcreate2(g, "v", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      write_attr(g, "step", extras.optimizer.step);
+      int64_t at = 0;
+      for (auto& [name, t] : params) {
+        write_floats(gm, name, extras.optimizer.m.data() + at, t.shape(), tmp);
+        write_floats(gv, name, extras.optimizer.v.data() + at, t.shape(), tmp);
+        at += t.numel();
+      }
+    }
+    if (extras.has_state) {
+      const TrainState& s = extras.state;
+      Handle g(H5Gcreate2(file, "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      write_attr(g, "iteration", s.iteration);
+      write_attr(g, "tokens_seen", s.tokens_seen);
+      write_attr(g, "best_val_loss", s.best_val_loss);
+      write_attr_u64(g, "dropout_seed", s.dropout_seed);
+      write_attr_u64(g, "dropout_offset", s.dropout_offset);
+      write_attr_u64(g, "data_seed", s.data_seed);
+      write_attr_u64(g, "data_epoch", s.data_epoch);
+      write_attr_u64(g, "data_cursor", s.data_cursor);
+    }
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) fail(tmp, "flush failed");
+  }
+  int fd = ::open(tmp.c_str(), O_RDONLY);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    if (fd >= 0) ::close(fd);
+    fail(tmp, "fsync failed");
+  }
+  ::close(fd);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(path, "cannot rename " + tmp + " over it");
+}
+
+Checkpoint read_checkpoint(const std::string& path, bool with_optimizer) {
+  Handle file = open_file(path);
+  Checkpoint ck;
+  {
+    Handle g = open_group(file, "config", path);
+    GPTConfig& c = ck.config;
+    c.vocab_size = read_i64(g, "vocab_size", path, "config");
+    c.block_size = read_i64(g, "block_size", path, "config");
+    c.n_layer = read_i64(g, "n_layer", path, "config");
+    c.n_head = read_i64(g, "n_head", path, "config");
+    c.n_embd = read_i64(g, "n_embd", path, "config");
+    c.dropout = static_cast<float>(read_f64(g, "dropout", path, "config"));
+    c.bias = read_i64(g, "bias", path, "config") != 0;
+    c.attention = read_str(g, "attention", path, "config");
+    c.attn_window = read_i64(g, "attn_window", path, "config");
+    ck.run_config = read_str(g, "run_config", path, "config");
+    try {
+      c.validate();
+    } catch (const std::exception& e) {
+      fail(path, std::string("config group: ") + e.what());
+    }
+  }
+  open_group(file, "model", path);
+  if (H5Lexists(file, "tokenizer", H5P_DEFAULT) > 0) {
+    Handle g(H5Gopen2(file, "tokenizer", H5P_DEFAULT), H5Gclose);
+    ck.tokenizer_json = read_str(g, "json", path, "tokenizer");
+  }
+  if (H5Lexists(file, "state", H5P_DEFAULT) > 0) {
+    Handle g(H5Gopen2(file, "state", H5P_DEFAULT), H5Gclose);
+    TrainState& s = ck.state;
+    s.iteration = read_i64(g, "iteration", path, "state");
+    s.tokens_seen = read_i64(g, "tokens_seen", path, "state");
+    s.best_val_loss = read_f64(g, "best_val_loss", path, "state");
+    s.dropout_seed = read_u64(g, "dropout_seed", path, "state");
+    s.dropout_offset = read_u64(g, "dropout_offset", path, "state");
+    s.data_seed = read_u64(g, "data_seed", path, "state");
+    s.data_epoch = read_u64(g, "data_epoch", path, "state");
+    s.data_cursor = read_u64(g, "data_cursor", path, "state");
+    ck.has_state = true;
+  }
+  if (H5Lexists(file, "optimizer", H5P_DEFAULT) > 0) {
+    ck.has_optimizer = true;
+    if (with_optimizer) {
+      Handle g(H5Gopen2(file, "optimizer", H5P_DEFAULT), H5Gclose);
+      ck.optimizer.step = read_i64(g, "step", path, "optimizer");
+      Handle gm = open_group(g, "m", path), gv = open_group(g, "v", path);
+      GPT shape_only(ck.config);  // the parameter names and shapes, in flat order
+      ck.optimizer.m.resize(shape_only.flat_size());
+      ck.optimizer.v.resize(shape_only.flat_size());
+      int64_t at = 0;
+      for (auto& [name, t] : shape_only.named_parameters()) {
+        read_floats(gm, name, ck.optimizer.m.data() + at, t.shape(), path, "optimizer/m");
+        read_floats(gv, name, ck.optimizer.v.data() + at, t.shape(), path, "optimizer/v");
+        at += t.numel();
+      }
+    }
+  }
+  return ck;
+}
+
+void load_weights(const std::string& path, GPT& model) {
+  Handle file = open_file(path);
+  Handle g = open_group(file, "model", path);
+  for (auto& [name, t] : model.named_parameters())
+    read_floats(g, name, t.data(), t.shape(), path, "model");
+}
+
+std::unique_ptr<GPT> load_model(const std::string& path) {
+  Checkpoint ck = read_checkpoint(path);
+  auto model = std::make_unique<GPT>(ck.config);
+  load_weights(path, *model);
+  return model;
+}
+
+}  // namespace tg

@@ -1,0 +1,60 @@
+// checkpoint.h — GPT checkpoints in HDF5 (layout in DESIGN.md; readable with h5py).
+//
+//   /model/<state_dict key>   float32, torch shapes; lm_head.weight is a hard link to wte's
+//   /config                   one attribute per GPTConfig field + "run_config" (resolved TOML)
+//   /tokenizer                attribute "json": the tokenizer, exactly (when known)
+//   /optimizer                m/<name>, v/<name>, attribute "step" (training checkpoints)
+//   /state                    iteration, tokens seen, best val loss, RNG and data positions
+//
+// Files are written to "<path>.tmp", flushed, fsync'ed and renamed over <path>: a crash while
+// saving leaves the previous checkpoint as it was.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/gpt.h"
+
+namespace tg {
+
+// Where a training run stands: what `--resume` needs to continue bit for bit.
+struct TrainState {
+  int64_t iteration = 0;    // optimizer steps taken
+  int64_t tokens_seen = 0;  // training tokens consumed
+  double best_val_loss = std::numeric_limits<double>::infinity();
+  uint64_t dropout_seed = 0, dropout_offset = 0;       // the model's dropout Rng
+  uint64_t data_seed = 0, data_epoch = 0, data_cursor = 0;  // the training batch stream
+};
+
+// AdamW moments, flat, in the model's named_parameters() order (stored per name).
+struct OptimizerState {
+  int64_t step = 0;
+  std::vector<float> m, v;
+};
+
+struct Checkpoint {
+  GPTConfig config;
+  std::string run_config;      // resolved run config (TOML text), may be empty
+  std::string tokenizer_json;  // may be empty
+  bool has_optimizer = false;
+  OptimizerState optimizer;
+  bool has_state = false;
+  TrainState state;
+};
+
+// Saves the model's weights plus whatever `extras` holds (config is taken from the model).
+void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint& extras);
+
+// Reads everything but the weights (cheap: `inspect`, building the model to load into).
+Checkpoint read_checkpoint(const std::string& path, bool with_optimizer = false);
+
+// Loads the weights into a model whose config must match the file's (else an error naming the
+// first parameter whose shape differs, or that is missing).
+void load_weights(const std::string& path, GPT& model);
+
+// Builds the model the checkpoint describes and loads its weights.
+std::unique_ptr<GPT> load_model(const std::string& path);
+
+}  // namespace tg

@@ -21,7 +21,7 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs) {
   return false;
 }
 
-void Tape::backward(Tensor& loss) {
+void Tape::backward(const Tensor& loss) {
   if (loss.numel() != 1)
     throw std::invalid_argument("backward: loss must hold one element, got shape " +
                                 shape_str(loss.shape()));

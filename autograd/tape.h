@@ -19,7 +19,7 @@ class Tape {
 
   // Seeds d(loss)/d(loss) = 1 (loss must hold one element), runs every record in reverse,
   // then clears the tape, releasing the activations the records kept alive.
-  void backward(Tensor& loss);
+  void backward(const Tensor& loss);
   void clear() { steps_.clear(); }
   size_t size() const { return steps_.size(); }
 

@@ -1,0 +1,153 @@
+// Forward values of the ops against straightforward reference computations.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "autograd/pool.h"
+#include "tests/autograd/gradcheck.h"
+
+namespace tg {
+namespace {
+using testing::random_tensor;
+
+// Attention of one (b, h) the slow, obvious way: full score matrix, mask, softmax.
+std::vector<float> naive_attention(const Tensor& qkv, int NH, int window) {
+  const int64_t B = qkv.size(0), T = qkv.size(1), C = qkv.size(2) / 3, HS = C / NH;
+  const int64_t W = window <= 0 ? T : window;
+  std::vector<float> y(B * T * C, 0.0f);
+  const float* X = qkv.data();
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t h = 0; h < NH; h++)
+      for (int64_t t = 0; t < T; t++) {
+        std::vector<double> s(T, -std::numeric_limits<double>::infinity());
+        double mx = -1e300;
+        for (int64_t j = 0; j <= t; j++) {
+          if (j < t - W + 1) continue;
+          double d = 0;
+          for (int64_t i = 0; i < HS; i++)
+            d += X[(b * T + t) * 3 * C + h * HS + i] * X[(b * T + j) * 3 * C + C + h * HS + i];
+          s[j] = d / std::sqrt(static_cast<double>(HS));
+          mx = std::max(mx, s[j]);
+        }
+        double z = 0;
+        for (int64_t j = 0; j < T; j++) z += std::exp(s[j] - mx);
+        for (int64_t j = 0; j < T; j++) {
+          double p = std::exp(s[j] - mx) / z;
+          for (int64_t i = 0; i < HS; i++)
+            y[(b * T + t) * C + h * HS + i] += p * X[(b * T + j) * 3 * C + 2 * C + h * HS + i];
+        }
+      }
+  return y;
+}
+
+TEST(Forward, AttentionMatchesNaiveDenseAndBanded) {
+  for (int window : {0, 1, 5, 64, 200}) {
+    Tensor qkv = random_tensor({2, 150, 3 * 12}, 40, 1.0f, false);
+    Tensor y = causal_attention(qkv, 3, window);
+    std::vector<float> ref = naive_attention(qkv, 3, window);
+    for (int64_t i = 0; i < y.numel(); i++)
+      ASSERT_NEAR(y.data()[i], ref[i], 1e-5) << "window " << window << " element " << i;
+  }
+}
+
+TEST(Forward, LayerNormHasZeroMeanUnitVariance) {
+  Tensor x = random_tensor({3, 10}, 41, 5.0f, false);
+  Tensor y = layer_norm(x, Tensor::full({10}, 1.0f), Tensor::zeros({10}));
+  for (int r = 0; r < 3; r++) {
+    double m = 0, v = 0;
+    for (int c = 0; c < 10; c++) m += y.data()[r * 10 + c];
+    m /= 10;
+    for (int c = 0; c < 10; c++) v += std::pow(y.data()[r * 10 + c] - m, 2);
+    EXPECT_NEAR(m, 0.0, 1e-6);
+    EXPECT_NEAR(v / 10, 1.0, 1e-4);  // eps = 1e-5 shaves a little off
+  }
+}
+
+TEST(Forward, CrossEntropyOfUniformLogitsIsLogV) {
+  Tensor logits = Tensor::zeros({2, 3, 11});
+  Ids t{{2, 3}, {0, 1, 2, 3, -1, 10}};
+  EXPECT_NEAR(cross_entropy(logits, t).data()[0], std::log(11.0), 1e-6);
+}
+
+TEST(Forward, GeluKnownValues) {
+  Tensor x = Tensor::from_vector({3}, {-1.0f, 0.0f, 2.0f});
+  Tensor y = gelu(x);
+  EXPECT_NEAR(y.data()[0], -0.158808f, 1e-5);  // torch GELU(approximate="tanh")
+  EXPECT_NEAR(y.data()[1], 0.0f, 1e-7);
+  EXPECT_NEAR(y.data()[2], 1.954598f, 1e-5);
+}
+
+TEST(Forward, DropoutKeepsExpectationAndIsSeeded) {
+  Tensor x = Tensor::full({100000}, 1.0f);
+  Rng a{3, 0}, b{3, 0};
+  Tensor y1 = dropout(x, 0.25f, a), y2 = dropout(x, 0.25f, b);
+  double total = 0;
+  for (int64_t i = 0; i < x.numel(); i++) {
+    ASSERT_EQ(y1.data()[i], y2.data()[i]);
+    total += y1.data()[i];
+  }
+  EXPECT_NEAR(total / x.numel(), 1.0, 0.01);
+  EXPECT_EQ(a.offset, 100000u);  // the stream advanced: the next call draws new numbers
+}
+
+TEST(Tape, GradientsAccumulateAcrossBackwardPasses) {
+  Tensor x = Tensor::from_vector({2}, {1.0f, 2.0f}, true);
+  for (int i = 0; i < 2; i++) {
+    Tensor loss = sum(mul(x, x));
+    tape().backward(loss);
+  }
+  EXPECT_FLOAT_EQ(x.grad()[0], 4.0f);  // 2 · (2x) at x = 1
+  EXPECT_FLOAT_EQ(x.grad()[1], 8.0f);
+  x.zero_grad();
+  EXPECT_FLOAT_EQ(x.grad()[1], 0.0f);
+}
+
+TEST(Tape, NoGradRecordsNothing) {
+  Tensor x = Tensor::from_vector({2}, {1.0f, 2.0f}, true);
+  {
+    NoGrad no_grad;
+    Tensor y = gelu(x);
+    EXPECT_FALSE(y.requires_grad());
+  }
+  EXPECT_EQ(tape().size(), 0u);
+  Tensor y = gelu(x);
+  EXPECT_TRUE(y.requires_grad());
+  EXPECT_EQ(tape().size(), 1u);
+  tape().clear();
+}
+
+TEST(Tape, OnlyInputsNeedingGradientsGetOne) {
+  Tensor a = Tensor::from_vector({2}, {1.0f, 2.0f}, true);
+  Tensor b = Tensor::from_vector({2}, {3.0f, 4.0f}, false);
+  Tensor loss = sum(mul(a, b));
+  tape().backward(loss);
+  EXPECT_FLOAT_EQ(a.grad()[1], 4.0f);
+  EXPECT_FALSE(b.has_grad());
+}
+
+TEST(Errors, ShapeMismatchesNameBothShapes) {
+  Tensor a = Tensor::zeros({2, 3}), b = Tensor::zeros({4, 5});
+  try {
+    matmul(a, b);
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("[2, 3]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[4, 5]"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(mul(a, Tensor::zeros({3, 2})), std::invalid_argument);
+  EXPECT_THROW(add(a, Tensor::zeros({2})), std::invalid_argument);
+  EXPECT_THROW(causal_attention(Tensor::zeros({1, 2, 9}), 2), std::invalid_argument);
+  EXPECT_THROW(embedding(Ids{{1}, {7}}, Tensor::zeros({5, 2})), std::out_of_range);
+  EXPECT_THROW(cross_entropy(Tensor::zeros({1, 5}), Ids{{1}, {5}}), std::out_of_range);
+}
+
+TEST(Pool, ReusesBuffersOfTheSameSize) {
+  { Tensor t = Tensor::empty({12345}); }
+  size_t fresh = pool_stats().fresh_allocations;
+  for (int i = 0; i < 10; i++) Tensor t = Tensor::empty({12345});
+  EXPECT_EQ(pool_stats().fresh_allocations, fresh);
+}
+
+}  // namespace
+}  // namespace tg

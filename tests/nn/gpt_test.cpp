@@ -1,0 +1,154 @@
+// GPT modules: names, shapes, parameter counts, initialisation, config errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "autograd/tape.h"
+#include "nn/gpt.h"
+
+namespace tg {
+namespace {
+
+GPTConfig tiny() {
+  GPTConfig c;
+  c.vocab_size = 50;
+  c.block_size = 8;
+  c.n_layer = 2;
+  c.n_head = 2;
+  c.n_embd = 16;
+  return c;
+}
+
+TEST(GPT, ParameterNamesAreNanoGPTStateDictKeys) {
+  GPT model(tiny());
+  std::vector<std::string> names;
+  for (auto& [n, _] : model.state_dict()) names.push_back(n);
+  std::vector<std::string> expected = {"transformer.wte.weight", "transformer.wpe.weight"};
+  for (int i = 0; i < 2; i++) {
+    std::string p = "transformer.h." + std::to_string(i) + ".";
+    for (const char* s : {"ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias",
+                          "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight", "ln_2.bias",
+                          "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight",
+                          "mlp.c_proj.bias"})
+      expected.push_back(p + s);
+  }
+  expected.insert(expected.end(), {"transformer.ln_f.weight", "transformer.ln_f.bias",
+                                   "lm_head.weight"});
+  EXPECT_EQ(names, expected);
+}
+
+TEST(GPT, ShapesFollowTorchConventions) {
+  GPT model(tiny());
+  for (auto& [name, t] : model.named_parameters()) {
+    if (name == "transformer.h.0.attn.c_attn.weight") EXPECT_EQ(t.shape(), (Shape{48, 16}));
+    if (name == "transformer.h.0.mlp.c_proj.weight") EXPECT_EQ(t.shape(), (Shape{16, 64}));
+    if (name == "transformer.wpe.weight") EXPECT_EQ(t.shape(), (Shape{8, 16}));
+  }
+}
+
+TEST(GPT, Gpt2SmallHas124MParameters) {
+  GPTConfig c;  // defaults are GPT-2 small's shape with V = 50304
+  c.vocab_size = 50257;
+  GPT model(c);
+  EXPECT_EQ(model.num_parameters(), 124439808);  // nanoGPT's count, wte counted once
+}
+
+TEST(GPT, NoBiasModelHasNoBiasParameters) {
+  GPTConfig c = tiny();
+  c.bias = false;
+  GPT model(c);
+  for (auto& [name, _] : model.named_parameters())
+    EXPECT_EQ(name.find("bias"), std::string::npos) << name;
+}
+
+TEST(GPT, InitFollowsGPT2) {
+  GPTConfig c = tiny();
+  c.n_embd = 64;
+  c.n_layer = 8;
+  GPT model(c);
+  model.init_weights(42);
+  auto stddev = [](const Tensor& t) {
+    double s = 0;
+    for (int64_t i = 0; i < t.numel(); i++) s += t.data()[i] * t.data()[i];
+    return std::sqrt(s / t.numel());
+  };
+  EXPECT_NEAR(stddev(model.h[0]->mlp.c_fc.weight), 0.02, 0.001);
+  EXPECT_NEAR(stddev(model.h[0]->mlp.c_proj.weight), 0.02 / std::sqrt(16.0), 0.0005);
+  EXPECT_EQ(model.h[0]->ln_1.weight.data()[0], 1.0f);
+  EXPECT_EQ(model.h[0]->attn.c_attn.bias.data()[3], 0.0f);
+}
+
+TEST(GPT, ForwardShapesAndLossNearLogV) {
+  GPT model(tiny());
+  Ids x{{2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}}, y{{2, 5}, {2, 3, 4, 5, 6, 7, 8, 9, 10, -1}};
+  GPTOutput out = model.forward(x, &y);
+  EXPECT_EQ(out.logits.shape(), (Shape{2, 5, 50}));
+  EXPECT_NEAR(out.loss.data()[0], std::log(50.0), 0.1);  // small init: near-uniform output
+  tape().backward(out.loss);
+  EXPECT_NE(model.h[0]->attn.c_attn.weight.grad()[0], 0.0f);
+  // Parameters and their gradients are slices of the model's two flat buffers.
+  EXPECT_EQ(model.wte.weight.data(), model.flat_values());
+  EXPECT_EQ(model.wte.weight.grad(), model.flat_grads());
+}
+
+TEST(GPT, TiedHeadGetsGradientFromBothUses) {
+  GPT model(tiny());
+  Ids x{{1, 3}, {1, 2, 3}}, y{{1, 3}, {4, 5, 6}};
+  tape().backward(model.forward(x, &y).loss);
+  // Row 4 of wte is not an input, only a target: its gradient comes from lm_head alone.
+  EXPECT_NE(model.wte.weight.grad()[4 * 16], 0.0f);
+}
+
+TEST(GPTConfig, RefusesConfigsThatCannotWork) {
+  auto refuses = [](GPTConfig c, const std::string& word) {
+    try {
+      GPT model(c);
+      ADD_FAILURE() << "accepted a config with bad " << word;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(word), std::string::npos) << e.what();
+    }
+  };
+  GPTConfig c = tiny();
+  c.n_head = 3;
+  refuses(c, "n_head=3");
+  c = tiny();
+  c.n_layer = 0;
+  refuses(c, "n_layer");
+  c = tiny();
+  c.vocab_size = 0;
+  refuses(c, "vocab_size");
+  c = tiny();
+  c.attn_window = 0;
+  refuses(c, "attn_window");
+  c = tiny();
+  c.attention = "dense,sparse";
+  refuses(c, "sparse");
+}
+
+TEST(GPT, RefusesBadInputs) {
+  GPT model(tiny());
+  Ids too_long{{1, 9}, std::vector<int32_t>(9, 1)};
+  EXPECT_THROW(model.forward(too_long), std::invalid_argument);
+  Ids bad_id{{1, 2}, {1, 50}};
+  try {
+    model.forward(bad_id);
+    FAIL();
+  } catch (const std::out_of_range& e) {
+    EXPECT_NE(std::string(e.what()).find("vocab_size=50"), std::string::npos);
+  }
+}
+
+TEST(GPTConfig, AttentionPatternRepeatsOverLayers) {
+  GPTConfig c = tiny();
+  c.n_layer = 5;
+  c.attention = "dense,local";
+  c.attn_window = 3;
+  GPT model(c);
+  EXPECT_EQ(model.h[0]->attn.window, 0);
+  EXPECT_EQ(model.h[1]->attn.window, 3);
+  EXPECT_EQ(model.h[4]->attn.window, 0);
+}
+
+}  // namespace
+}  // namespace tg

@@ -1,0 +1,160 @@
+// HDF5 checkpoints: bit-exact round trip, atomic writes, refusal of bad files.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "train/adamw.h"
+#include "train/checkpoint.h"
+
+namespace tg {
+namespace {
+namespace fs = std::filesystem;
+
+GPTConfig small_config() {
+  GPTConfig c;
+  c.vocab_size = 37;
+  c.block_size = 9;
+  c.n_layer = 2;
+  c.n_head = 3;
+  c.n_embd = 12;
+  c.attention = "dense,local";
+  c.attn_window = 4;
+  return c;
+}
+
+std::string temp_path(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("tapegpt_ckpt_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return (dir / name).string();
+}
+
+TEST(Checkpoint, RoundTripIsBitExact) {
+  GPT model(small_config());
+  model.init_weights(7);
+  Checkpoint extras;
+  extras.run_config = "n_layer = 2\n";
+  extras.tokenizer_json = "{\"kind\": \"char\"}";
+  extras.has_optimizer = true;
+  extras.optimizer.step = 5;
+  extras.optimizer.m.assign(model.flat_size(), 0.25f);
+  extras.optimizer.v.assign(model.flat_size(), 0.5f);
+  extras.has_state = true;
+  extras.state.iteration = 5;
+  extras.state.tokens_seen = 1234;
+  extras.state.best_val_loss = 2.5;
+  extras.state.data_cursor = 77;
+  const std::string path = temp_path("roundtrip.h5");
+  save_checkpoint(path, model, extras);
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+
+  auto loaded = load_model(path);
+  ASSERT_EQ(loaded->flat_size(), model.flat_size());
+  EXPECT_EQ(std::memcmp(loaded->flat_values(), model.flat_values(),
+                        sizeof(float) * model.flat_size()),
+            0);
+  Checkpoint ck = read_checkpoint(path, true);
+  EXPECT_EQ(ck.config.attention, "dense,local");
+  EXPECT_EQ(ck.config.attn_window, 4);
+  EXPECT_EQ(ck.run_config, extras.run_config);
+  EXPECT_EQ(ck.tokenizer_json, extras.tokenizer_json);
+  EXPECT_EQ(ck.optimizer.step, 5);
+  EXPECT_EQ(ck.optimizer.m, extras.optimizer.m);
+  EXPECT_EQ(ck.optimizer.v, extras.optimizer.v);
+  EXPECT_EQ(ck.state.tokens_seen, 1234);
+  EXPECT_EQ(ck.state.data_cursor, 77u);
+  EXPECT_DOUBLE_EQ(ck.state.best_val_loss, 2.5);
+}
+
+void expect_refused(const std::string& path, const std::string& word) {
+  try {
+    load_model(path);
+    ADD_FAILURE() << path << " was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find(word), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+}
+
+TEST(Checkpoint, RefusesMissingTruncatedAndForeignFiles) {
+  expect_refused(temp_path("does_not_exist.h5"), "cannot open");
+  const std::string text = temp_path("not_hdf5.h5");
+  std::ofstream(text) << "hello, I am not a checkpoint\n";
+  expect_refused(text, "not an HDF5 file");
+
+  GPT model(small_config());
+  const std::string good = temp_path("good.h5"), cut = temp_path("cut.h5");
+  save_checkpoint(good, model, Checkpoint{});
+  fs::copy_file(good, cut, fs::copy_options::overwrite_existing);
+  fs::resize_file(cut, fs::file_size(good) / 2);
+  try {
+    load_model(cut);
+    ADD_FAILURE() << "truncated file accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find(cut), std::string::npos) << e.what();
+  }
+}
+
+TEST(Checkpoint, RefusesAModelOfAnotherShape) {
+  GPT model(small_config());
+  const std::string path = temp_path("shape.h5");
+  save_checkpoint(path, model, Checkpoint{});
+  GPTConfig other = small_config();
+  other.n_embd = 24;
+  GPT wrong(other);
+  try {
+    load_weights(path, wrong);
+    FAIL();
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("transformer.wte.weight has shape [37, 12]"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(AdamW, MatchesTheTorchFormulaByHand) {
+  GPTConfig c = small_config();
+  GPT model(c);
+  AdamW opt(model, AdamWConfig{0.9f, 0.95f, 1e-8f, 0.1f});
+  // Constant gradient 0.5 everywhere, two steps at lr 0.01.
+  std::vector<float> before(model.flat_values(), model.flat_values() + model.flat_size());
+  for (int step = 1; step <= 2; step++) {
+    for (int64_t i = 0; i < model.flat_size(); i++) model.flat_grads()[i] = 0.5f;
+    opt.step(0.01f);
+  }
+  // By hand for one matrix element (decayed) and one bias element (not decayed).
+  auto expected = [](double p, bool decay) {
+    double m = 0, v = 0;
+    for (int t = 1; t <= 2; t++) {
+      if (decay) p *= 1 - 0.01 * 0.1;
+      m = 0.9 * m + 0.1 * 0.5;
+      v = 0.95 * v + 0.05 * 0.25;
+      double mhat = m / (1 - std::pow(0.9, t)), vhat = v / (1 - std::pow(0.95, t));
+      p -= 0.01 * mhat / (std::sqrt(vhat) + 1e-8);
+    }
+    return p;
+  };
+  int64_t at = 0;
+  for (auto& [name, t] : model.named_parameters()) {
+    bool decay = t.ndim() >= 2;
+    EXPECT_NEAR(model.flat_values()[at], expected(before[at], decay), 1e-6) << name;
+    at += t.numel();
+  }
+}
+
+TEST(ClipGradNorm, ScalesToMaxNorm) {
+  GPT model(small_config());
+  for (int64_t i = 0; i < model.flat_size(); i++) model.flat_grads()[i] = 1.0f;
+  float norm = clip_grad_norm(model, 1.0f);
+  EXPECT_NEAR(norm, std::sqrt(static_cast<double>(model.flat_size())), 1e-2);
+  double after = 0;
+  for (int64_t i = 0; i < model.flat_size(); i++)
+    after += model.flat_grads()[i] * model.flat_grads()[i];
+  EXPECT_NEAR(std::sqrt(after), 1.0, 1e-4);
+}
+
+}  // namespace
+}  // namespace tg

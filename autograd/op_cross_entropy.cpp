@@ -31,8 +31,9 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_in
   Tensor lse = Tensor::empty({rows});
   const float* Z = logits.data();
   float* LSE = lse.data();
-  double total = 0.0;
-#pragma omp parallel for reduction(+ : total) if (rows * V > kParallelMinWork)
+  // Row losses first (parallel), then their sum in a fixed order: bit-identical run to run.
+  std::vector<double> row_loss(rows, 0.0);
+#pragma omp parallel for if (rows * V > kParallelMinWork)
   for (int64_t r = 0; r < rows; r++) {
     const float* z = Z + r * V;
     float mx = z[0];
@@ -41,8 +42,10 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_in
     for (int64_t v = 0; v < V; v++) s += std::exp(z[v] - mx);
     LSE[r] = mx + std::log(s);
     int32_t t = targets.data[r];
-    if (t != ignore_index) total += LSE[r] - z[t];
+    if (t != ignore_index) row_loss[r] = LSE[r] - z[t];
   }
+  double total = 0.0;
+  for (double l : row_loss) total += l;
   // No counted target: the mean is 0/0; report 0 with zero gradient rather than NaN.
   loss.data()[0] = counted ? static_cast<float>(total / counted) : 0.0f;
   if (loss.requires_grad()) {

@@ -4,8 +4,32 @@
 // cores). Small tensors run on one thread: forking a team costs more than it saves.
 #pragma once
 #include <cstdint>
+#include <vector>
+
+#include <omp.h>
 
 namespace tg {
+
 constexpr int64_t kParallelMinWork = 1 << 14;  // elements below which a loop stays serial
 int num_threads();
+
+// Σ_{i<n} term(i) in double, the same to the last bit on every run with the same thread
+// count: OpenMP's reduction clause combines partial sums in whatever order threads finish,
+// which would make a resumed training run drift from an uninterrupted one.
+template <typename Term>
+double deterministic_sum(int64_t n, Term term) {
+  const int threads = n > kParallelMinWork ? omp_get_max_threads() : 1;
+  std::vector<double> partial(threads, 0.0);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int p = 0; p < threads; p++) {
+    const int64_t begin = n * p / threads, end = n * (p + 1) / threads;
+    double s = 0.0;
+    for (int64_t i = begin; i < end; i++) s += term(i);
+    partial[p] = s;
+  }
+  double total = 0.0;
+  for (double s : partial) total += s;
+  return total;
+}
+
 }  // namespace tg

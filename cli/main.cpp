@@ -10,6 +10,10 @@ int main(int argc, char** argv) {
   tg::cli::add_prepare(app);
   tg::cli::add_tokenize(app);
   tg::cli::add_examples(app);
+  tg::cli::add_train(app);
+  tg::cli::add_finetune(app);
+  tg::cli::add_sample(app);
+  tg::cli::add_eval(app);
   tg::cli::add_inspect(app);
   tg::cli::add_bench(app);
   try {

@@ -20,6 +20,13 @@ struct GPTOutput {
   Tensor loss;    // [1], defined when targets were given
 };
 
+// Keys and values of every layer for the positions seen so far: generation with it costs one
+// position's compute per new token instead of a pass over the whole context.
+struct KVCache {
+  int64_t length = 0;        // positions cached (the next token goes at this position)
+  std::vector<Tensor> k, v;  // per layer: [block_size, C]
+};
+
 class GPT : public Module {
  public:
   explicit GPT(const GPTConfig& config);  // validates config; weights as GPT-2 init (seed 0)
@@ -30,6 +37,11 @@ class GPT : public Module {
 
   // ids [B, T] with T <= block_size and ids < vocab_size; targets [B, T] (−1 = ignore) or null.
   GPTOutput forward(const Ids& ids, const Ids* targets = nullptr);
+
+  // Inference, one token: logits [V] for `token` at position cache.length, attending to the
+  // cached positions; appends the token's keys and values. Needs cache.length < block_size.
+  KVCache new_kv_cache() const;
+  Tensor forward_step(int32_t token, KVCache& cache);
 
   // Dropout on/off (train: on). Eval mode needs no gradient either: use NoGrad.
   void set_training(bool on) { training_ = on; }

@@ -9,7 +9,7 @@ namespace tg {
 AdamW::AdamW(GPT& model, const AdamWConfig& config) : model_(model), config_(config) {
   int64_t at = 0;
   for (auto& [name, t] : model.named_parameters()) {
-    ranges_.push_back({at, at + t.numel(), t.ndim() >= 2});
+    if (t.requires_grad()) ranges_.push_back({at, at + t.numel(), t.ndim() >= 2});  // frozen: skipped
     at += t.numel();
   }
   state_.m.assign(model.flat_size(), 0.0f);
@@ -40,9 +40,8 @@ void AdamW::step(float lr) {
 float clip_grad_norm(GPT& model, float max_norm) {
   const int64_t n = model.flat_size();
   float* G = model.flat_grads();
-  double total = 0.0;
-#pragma omp parallel for reduction(+ : total) if (n > kParallelMinWork)
-  for (int64_t i = 0; i < n; i++) total += static_cast<double>(G[i]) * G[i];
+  const double total =
+      deterministic_sum(n, [G](int64_t i) { return static_cast<double>(G[i]) * G[i]; });
   const float norm = static_cast<float>(std::sqrt(total));
   if (max_norm > 0.0f && norm > max_norm) {
     const float s = max_norm / (norm + 1e-6f);  // torch adds 1e-6 too

@@ -1,0 +1,79 @@
+// tapegpt eval — loss and perplexity of a checkpoint over a token file, a text file, or a
+// (prompt, completion) pairs file (loss on the completions only).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "data/pair_dataset.h"
+#include "data/token_file.h"
+#include "data/tokenizer.h"
+#include "train/checkpoint.h"
+#include "train/evaluate.h"
+
+namespace tg::cli {
+namespace {
+
+struct EvalArgs {
+  std::string checkpoint, data;
+  int64_t batch_size = 8;
+  int64_t max_batches = 0;
+  bool json = false;
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void run_eval(const EvalArgs& a) {
+  Checkpoint ck = read_checkpoint(a.checkpoint);
+  auto model = load_model(a.checkpoint);
+  const int64_t T = ck.config.block_size;
+  std::unique_ptr<Dataset> data;
+  auto tokenizer = [&] {
+    if (ck.tokenizer_json.empty())
+      throw std::runtime_error(a.checkpoint + ": checkpoint holds no tokenizer to encode " + a.data);
+    return tokenizer_from_json(ck.tokenizer_json, a.checkpoint + " (tokenizer)");
+  };
+  if (!std::filesystem::exists(a.data)) throw std::runtime_error(a.data + ": no such file");
+  if (ends_with(a.data, ".bin")) {
+    auto file = TokenFile::open_shared(a.data);
+    if (file->vocab_size() > ck.config.vocab_size)
+      throw std::runtime_error(a.data + ": vocab size " + std::to_string(file->vocab_size()) +
+                               " exceeds the model's " + std::to_string(ck.config.vocab_size));
+    data = std::make_unique<SlidingWindowDataset>(file, T, T);
+  } else if (ends_with(a.data, ".jsonl") || ends_with(a.data, ".tsv")) {
+    auto tok = tokenizer();
+    data = std::make_unique<PairDataset>(PairDataset::from_file(a.data, *tok, T));
+  } else {
+    auto tok = tokenizer();
+    std::ifstream in(a.data, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    data = std::make_unique<SlidingWindowDataset>(tok->encode(s.str()), tok->vocab_size(), T, T);
+  }
+  EvalResult r = evaluate(*model, *data, a.batch_size, a.max_batches);
+  if (a.json)
+    std::printf("{\"loss\": %.6f, \"perplexity\": %.4f, \"batches\": %ld, \"targets\": %ld}\n",
+                r.loss, r.perplexity, static_cast<long>(r.batches), static_cast<long>(r.targets));
+  else
+    std::printf("loss %.4f  perplexity %.3f  (%ld targets in %ld batches)\n", r.loss,
+                r.perplexity, static_cast<long>(r.targets), static_cast<long>(r.batches));
+}
+
+}  // namespace
+
+void add_eval(CLI::App& app) {
+  auto a = std::make_shared<EvalArgs>();
+  CLI::App* cmd = app.add_subcommand("eval", "loss and perplexity of a checkpoint on data");
+  cmd->add_option("--checkpoint", a->checkpoint, "checkpoint file")->required();
+  cmd->add_option("--data", a->data, "token file (.bin), text file, or pairs (.jsonl/.tsv)")->required();
+  cmd->add_option("--batch_size", a->batch_size, "sequences per batch")->capture_default_str();
+  cmd->add_option("--max_batches", a->max_batches, "at most this many batches (0: all)")->capture_default_str();
+  cmd->add_flag("--json", a->json, "one JSON line");
+  cmd->callback([a] { run_eval(*a); });
+}
+
+}  // namespace tg::cli

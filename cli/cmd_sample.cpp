@@ -1,0 +1,82 @@
+// tapegpt sample — generation, printed token by token as it is produced.
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include "cli/commands.h"
+#include "cli/config_file.h"
+#include "data/tokenizer.h"
+#include "train/checkpoint.h"
+#include "train/sampler.h"
+
+namespace tg::cli {
+namespace {
+
+struct SampleArgs {
+  std::string checkpoint, prompt, prompt_file;
+  int64_t num_samples = 1;
+  SampleOptions options;
+};
+
+void run_sample(const SampleArgs& a) {
+  Checkpoint ck = read_checkpoint(a.checkpoint);
+  if (ck.tokenizer_json.empty())
+    throw std::runtime_error(a.checkpoint + ": checkpoint holds no tokenizer");
+  auto tokenizer = tokenizer_from_json(ck.tokenizer_json, a.checkpoint + " (tokenizer)");
+  auto model = load_model(a.checkpoint);
+  model->set_training(false);
+  std::string prompt = a.prompt;
+  if (!a.prompt_file.empty()) {
+    std::ifstream in(a.prompt_file, std::ios::binary);
+    if (!in) throw std::runtime_error(a.prompt_file + ": cannot open prompt file");
+    std::stringstream s;
+    s << in.rdbuf();
+    prompt = s.str();
+  }
+  std::vector<int32_t> ids = tokenizer->encode(prompt);
+  if (ids.empty()) {
+    if (tokenizer->eot_id() < 0)
+      throw std::invalid_argument("empty prompt, and the tokenizer has no <|endoftext|> to start from");
+    ids.push_back(tokenizer->eot_id());
+  }
+  SampleOptions o = a.options;
+  o.stop_token = tokenizer->eot_id();
+  for (int64_t n = 0; n < a.num_samples; n++) {
+    if (n > 0) std::printf("\n---------------\n");
+    std::printf("%s", prompt.c_str());
+    generate(*model, ids, o, [&](int32_t token) {
+      if (token == tokenizer->eot_id()) return;
+      std::string bytes = tokenizer->token_bytes(token);
+      std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+      std::fflush(stdout);
+    });
+    std::printf("\n");
+    o.seed++;
+  }
+}
+
+}  // namespace
+
+void add_sample(CLI::App& app) {
+  auto a = std::make_shared<SampleArgs>();
+  CLI::App* cmd = app.add_subcommand("sample", "generate text from a checkpoint");
+  auto config_file = add_config_option(cmd);
+  cmd->add_option("--checkpoint", a->checkpoint, "checkpoint file")->required();
+  auto* p = cmd->add_option("--prompt", a->prompt, "text to continue");
+  auto* f = cmd->add_option("--prompt_file", a->prompt_file, "file whose text to continue");
+  p->excludes(f);
+  cmd->add_option("--max_new_tokens", a->options.max_new_tokens, "tokens to generate")->capture_default_str();
+  cmd->add_option("--temperature", a->options.temperature, "0: greedy")->capture_default_str();
+  cmd->add_option("--top_k", a->options.top_k, "keep the k most likely tokens (0: all)")->capture_default_str();
+  cmd->add_option("--top_p", a->options.top_p, "nucleus sampling mass (1: off)")->capture_default_str();
+  cmd->add_option("--seed", a->options.seed, "same seed, same text")->capture_default_str();
+  cmd->add_option("--num_samples", a->num_samples, "how many samples")->capture_default_str();
+  cmd->callback([cmd, a, config_file] {
+    apply_config_file(cmd, *config_file);
+    run_sample(*a);
+  });
+}
+
+}  // namespace tg::cli

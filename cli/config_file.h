@@ -1,0 +1,49 @@
+// config_file.h — `--config FILE` for a subcommand: every key of the TOML file sets the option
+// of the same name unless the command line gave it (the command line wins); a key that names
+// no option is an error naming the key and the file.
+//
+// (CLI11 2.1's own set_config only reads the file for the top-level app, where subcommand keys
+// would need a [train] section; this keeps config keys and option names the same word.)
+#pragma once
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+namespace tg::cli {
+
+inline void apply_config_file(CLI::App* cmd, const std::string& path) {
+  if (path.empty()) return;
+  if (!std::filesystem::is_regular_file(path))
+    throw std::runtime_error(path + ": config file not found");
+  std::vector<CLI::ConfigItem> items;
+  try {
+    items = CLI::ConfigTOML().from_file(path);
+  } catch (const CLI::Error& e) {
+    throw std::runtime_error(path + ": cannot parse config: " + e.what());
+  }
+  for (const CLI::ConfigItem& item : items) {
+    if (item.name == "++" || item.name == "--") continue;  // section open/close markers
+    const std::string key = item.fullname();
+    CLI::Option* opt = cmd->get_option_no_throw("--" + key);
+    if (!opt || key == "config")
+      throw std::runtime_error(path + ": unknown key '" + key + "' (see `tapegpt " +
+                               cmd->get_name() + " --help` for the keys)");
+    if (opt->count() > 0) continue;  // given on the command line: that wins
+    try {
+      opt->add_result(item.inputs);
+      opt->run_callback();
+    } catch (const CLI::Error& e) {
+      throw std::runtime_error(path + ": bad value for '" + key + "': " + e.what());
+    }
+  }
+}
+
+// Adds `--config FILE` to cmd and returns where the path will be stored.
+inline std::shared_ptr<std::string> add_config_option(CLI::App* cmd) {
+  auto path = std::make_shared<std::string>();
+  cmd->add_option("--config", *path, "TOML file with any of these options (command line wins)");
+  return path;
+}
+
+}  // namespace tg::cli

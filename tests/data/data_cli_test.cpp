@@ -1,0 +1,88 @@
+// data_cli_test.cpp — `tapegpt tokenize` and `tapegpt examples`: output format, round trips and
+// one-line errors with a non-zero exit.
+#include <gtest/gtest.h>
+
+#include "data/char_tokenizer.h"
+#include "data/tokenizer.h"
+#include "data_test_util.h"
+
+namespace tg {
+namespace {
+
+using test::run;
+using test::ScratchDir;
+using test::sh;
+
+TEST(TokenizeCli, EncodesAndDecodesWithGpt2) {
+  TG_REQUIRE_GPT2_FILES();
+  const std::string tok = " tokenize --tokenizer " + sh(test::gpt2_dir());
+  auto r = run(test::tapegpt() + tok + " --text 'Hello world'", false);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.output, "15496 995\n");
+  r = run(test::tapegpt() + tok + " --text ' Hello world'", false);
+  EXPECT_EQ(r.output, "18435 995\n");
+  r = run(test::tapegpt() + tok + " --decode --text '18435 995'", false);
+  EXPECT_EQ(r.output, " Hello world");
+  r = run(test::tapegpt() + tok + " --decode --text '18435 99999'");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.output, "tapegpt: error: --text: token id 99999 is out of range for a gpt2 vocabulary of 50257\n");
+  r = run(test::tapegpt() + tok + " --decode --text '1 two'");
+  EXPECT_EQ(r.output, "tapegpt: error: --text: \"two\" is not a token id (a non-negative integer)\n");
+}
+
+TEST(TokenizeCli, CharTokenizerFileAndErrors) {
+  ScratchDir dir;
+  save_tokenizer(CharTokenizer::from_text("abc \n"), dir / "tok.json");
+  test::write_text(dir / "in.txt", "cab\nba c");
+  auto r = run(test::tapegpt() + " tokenize --tokenizer " + sh(dir / "tok.json") + " --input " + sh(dir / "in.txt"), false);
+  EXPECT_EQ(r.output, "4 2 3 0 3 2 1 4\n");
+  test::write_text(dir / "ids.txt", r.output);
+  r = run(test::tapegpt() + " tokenize --decode --tokenizer " + sh(dir / "tok.json") + " --input " + sh(dir / "ids.txt"), false);
+  EXPECT_EQ(r.output, "cab\nba c");
+  r = run(test::tapegpt() + " tokenize --tokenizer " + sh(dir / "tok.json") + " --text 'abz'");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.output, "tapegpt: error: --text: char tokenizer: character 'z' (U+007A) at byte offset 2 is not in the vocabulary\n");
+  r = run(test::tapegpt() + " tokenize --tokenizer " + sh(dir / "nope.json") + " --text 'a'");
+  EXPECT_EQ(r.output, "tapegpt: error: " + dir / "nope.json" + ": cannot open (No such file or directory)\n");
+  r = run(test::tapegpt() + " tokenize --tokenizer " + sh(dir / "tok.json"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.output, "tapegpt: error: tokenize: give --text or --input\n");
+}
+
+TEST(ExamplesCli, PrintsOneRowPerPositionOutOfTheBox) {
+  const std::string text = "Second Law of Robotics: A robot must obey the orders given it by human beings";
+  const auto r = run(test::tapegpt() + " examples --text " + sh(text), false);
+  ASSERT_EQ(r.status, 0) << r.output;
+  // Header line, column titles, then 76 rows: "S" → "e", "Se" → "c", ..., the text minus its
+  // last character → "s".
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < r.output.size()) {
+    const size_t nl = r.output.find('\n', start);
+    lines.push_back(r.output.substr(start, nl - start));
+    start = nl + 1;
+  }
+  ASSERT_EQ(lines.size(), 2u + 76u) << r.output;
+  EXPECT_EQ(lines[0], "77 tokens (char tokenizer built from the text, vocab 25); block_size 76, stride 76: 1 window, 76 examples");
+  EXPECT_NE(lines[1].find("input (features)"), std::string::npos);
+  EXPECT_NE(lines[1].find("correct output (label)"), std::string::npos);
+  EXPECT_EQ(lines[2].substr(0, 9), " 1  \"S\"  ");
+  EXPECT_EQ(lines[2].substr(lines[2].size() - 3), "\"e\"");
+  EXPECT_EQ(lines[3].substr(0, 10), " 2  \"Se\"  ");
+  EXPECT_NE(lines.back().find("\"" + text.substr(0, 76) + "\""), std::string::npos) << lines.back();
+  EXPECT_EQ(lines.back().substr(lines.back().size() - 3), "\"s\"");
+}
+
+TEST(ExamplesCli, WindowsOfBlockSizeAndErrors) {
+  auto r = run(test::tapegpt() + " examples --text 'abcdefghij' --block_size 4", false);
+  ASSERT_EQ(r.status, 0);
+  EXPECT_NE(r.output.find("block_size 4, stride 4: 2 windows, 8 examples"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("the last 1 tokens do not fill a whole window"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(" 5  \"e\"     \"f\""), std::string::npos) << r.output;  // a new window starts afresh
+  r = run(test::tapegpt() + " examples --text 'abc' --block_size 3");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.output, "tapegpt: error: --text: 3 tokens, too few for one example of block_size 3 (needs at least 4)\n");
+}
+
+}  // namespace
+}  // namespace tg

@@ -1,0 +1,145 @@
+// prepare_test.cpp — `tapegpt prepare` (library and command line): outputs, the split at a line
+// boundary, chunked encoding identical to whole-text encoding, and bad input.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "data/bpe_tokenizer.h"
+#include "data/file_util.h"
+#include "data/json.h"
+#include "data/prepare.h"
+#include "data/token_file.h"
+#include "data/tokenizer.h"
+#include "data_test_util.h"
+
+namespace tg {
+namespace {
+
+using test::run;
+using test::ScratchDir;
+using test::sh;
+using test::write_text;
+
+std::string sample_corpus(size_t bytes, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const char* words[] = {"the", "robot", "must", "obey", "orders", "given", "by", "human", "beings", "Law", "it's",
+                         "don't", "café", "naïve", "日本", "😀", "42", "3.14", "!", "?", "--", "\"quoted\"", "  ", "\t"};
+  std::string s;
+  while (s.size() < bytes) {
+    s += words[rng() % (sizeof words / sizeof *words)];
+    const uint64_t r = rng() % 20;
+    s += r == 0 ? "\n\n" : r < 3 ? "\n" : r < 4 ? "   " : " ";
+  }
+  return s + "\n";
+}
+
+TEST(Prepare, CharSplitsAtALineBoundaryAndWritesEverything) {
+  ScratchDir dir;
+  write_text(dir / "a.txt", "first line\nsecond line\n");
+  write_text(dir / "b.txt", "third line\nfourth\n");  // 42 bytes in all; 90% is byte 37
+  PrepareOptions o;
+  o.inputs = {dir / "a.txt", dir / "b.txt"};
+  o.tokenizer = "char";
+  o.out_dir = dir / "out";
+  const PrepareResult r = prepare_corpus(o);
+  EXPECT_EQ(r.train_bytes + r.val_bytes, 42);
+  EXPECT_EQ(r.val_bytes, 7);  // "fourth\n": the line that starts after byte 37
+  const auto tok = load_tokenizer(dir / "out/tokenizer.json");
+  EXPECT_EQ(tok->decode(TokenFile::open(dir / "out/train.bin").read_all()), "first line\nsecond line\nthird line\n");
+  EXPECT_EQ(tok->decode(TokenFile::open(dir / "out/val.bin").read_all()), "fourth\n");
+  const Json meta = Json::parse(read_file(dir / "out/meta.json"), "meta.json");
+  EXPECT_EQ(meta.at("tokenizer", "m").as_string("m"), "char");
+  EXPECT_EQ(meta.at("vocab_size", "m").as_int("m"), tok->vocab_size());
+  EXPECT_EQ(meta.at("train_tokens", "m").as_int("m"), 35);
+  EXPECT_EQ(meta.at("val_tokens", "m").as_int("m"), 7);
+  const auto& sources = meta.at("sources", "m").as_array("m");
+  ASSERT_EQ(sources.size(), 2u);
+  EXPECT_EQ(sources[1].at("bytes", "m").as_int("m"), 19);
+}
+
+TEST(Prepare, SplitFallsBackToTheLastLineBeforeTheTarget) {
+  ScratchDir dir;
+  write_text(dir / "c.txt", "line one\na very long last line without a break");
+  PrepareOptions o{{dir / "c.txt"}, "char", 0, "", dir / "out", 0.1};
+  EXPECT_EQ(prepare_corpus(o).train_bytes, 9);
+  write_text(dir / "one.txt", "no line break at all");
+  PrepareOptions p{{dir / "one.txt"}, "char", 0, "", dir / "out2", 0.1};
+  EXPECT_THROW(prepare_corpus(p), std::runtime_error);
+  p.val_fraction = 0;
+  const PrepareResult r = prepare_corpus(p);
+  EXPECT_EQ(r.val_tokens, 0);
+  EXPECT_EQ(TokenFile::open(dir / "out2/val.bin").size(), 0);
+}
+
+TEST(Prepare, ChunkedEncodingEqualsEncodingTheWholeText) {
+  TG_REQUIRE_GPT2_FILES();
+  ScratchDir dir;
+  const std::string text = sample_corpus(200000, 9);
+  write_text(dir / "c.txt", text);
+  for (const std::string kind : {"char", "gpt2", "bpe"}) {
+    PrepareOptions o;
+    o.inputs = {dir / "c.txt"};
+    o.tokenizer = kind;
+    o.vocab_size = 400;
+    o.gpt2_dir = test::gpt2_dir();
+    o.out_dir = dir / ("out_" + kind);
+    o.val_fraction = 0;
+    o.chunk_bytes = 1000;  // hundreds of chunks, cut at the safe points
+    prepare_corpus(o);
+    const auto tok = load_tokenizer(o.out_dir + "/tokenizer.json");
+    const std::vector<int32_t> ids = TokenFile::open(o.out_dir + "/train.bin").read_all();
+    EXPECT_EQ(ids, tok->encode(text)) << kind;
+    EXPECT_EQ(tok->decode(ids), text) << kind;
+  }
+}
+
+TEST(Prepare, BpeTrainsOnABoundedSample) {
+  ScratchDir dir;
+  write_text(dir / "c.txt", sample_corpus(300000, 4));
+  PrepareOptions o{{dir / "c.txt"}, "bpe", 500, "", dir / "out", 0.1};
+  o.bpe_sample_bytes = 50000;
+  const PrepareResult r = prepare_corpus(o);
+  EXPECT_EQ(r.vocab_size, 500);
+  const Json meta = Json::parse(read_file(dir / "out/meta.json"), "meta.json");
+  EXPECT_EQ(meta.at("bpe_sample_bytes", "m").as_int("m"), 50000);
+  EXPECT_EQ(TokenFile::open(dir / "out/train.bin").bytes_per_token(), 2);
+  EXPECT_THROW(prepare_corpus({{dir / "c.txt"}, "bpe", 100, "", dir / "o2", 0.1}), std::invalid_argument);
+}
+
+// ---- the command line: one-line errors, non-zero exit
+
+
+TEST(PrepareCli, GoodRunAndFriendlyErrors) {
+  ScratchDir dir;
+  const std::string d = dir.path() + "/";
+  write_text(d + "ok.txt", sample_corpus(5000, 1));
+  auto r = run(test::tapegpt() + " prepare --input " + sh(d + "ok.txt") + " --tokenizer char --out " + sh(d + "out"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("prepare: char vocab"), std::string::npos) << r.output;
+
+  auto expect_error = [&](const std::string& args, const std::string& message) {
+    const auto e = run(test::tapegpt() + " prepare " + args);
+    EXPECT_EQ(e.status, 1) << args << "\n" << e.output;
+    EXPECT_EQ(e.output, "tapegpt: error: " + message + "\n") << args;
+  };
+  expect_error("--input " + sh(d + "nope.txt") + " --tokenizer char --out " + sh(d + "o"),
+               d + "nope.txt: cannot open (No such file or directory)");
+  write_text(d + "empty.txt", "");
+  expect_error("--input " + sh(d + "empty.txt") + " --tokenizer char --out " + sh(d + "o"),
+               "empty corpus: " + d + "empty.txt contains no text");
+  write_text(d + "latin1.txt", "caf\xE9\nna\xEFve\n");
+  expect_error("--input " + sh(d + "ok.txt") + " " + sh(d + "latin1.txt") + " --tokenizer char --out " + sh(d + "o"),
+               d + "latin1.txt: invalid UTF-8 byte 0xE9 at byte offset 3 (line 1); the char tokenizer needs UTF-8 text (use "
+                   "bpe or gpt2 for bytes)");
+  expect_error("--input " + sh(d + "ok.txt") + " --tokenizer bpe --vocab_size 100 --out " + sh(d + "o"),
+               "prepare: --vocab_size must be at least 257 for the bpe tokenizer, got 100");
+  expect_error("--input " + sh(d + "ok.txt") + " --tokenizer gpt2 --gpt2_dir " + sh(d) + " --out " + sh(d + "o"),
+               d + "/encoder.json: cannot open (No such file or directory)");
+  // Byte-level kinds take the same non-UTF-8 file without complaint.
+  r = run(test::tapegpt() + " prepare --input " + sh(d + "latin1.txt") + " --tokenizer bpe --vocab_size 300 --val_fraction 0 --out " +
+          sh(d + "o3"));
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
+}  // namespace
+}  // namespace tg

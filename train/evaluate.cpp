@@ -1,0 +1,39 @@
+#include "train/evaluate.h"
+
+#include <cmath>
+
+#include "autograd/tape.h"
+
+namespace tg {
+
+Ids batch_inputs(const Batch& b) { return Ids{{b.B, b.T}, b.inputs}; }
+Ids batch_targets(const Batch& b) { return Ids{{b.B, b.T}, b.targets}; }
+
+EvalResult evaluate(GPT& model, const Dataset& data, int64_t batch_size, int64_t max_batches) {
+  NoGrad no_grad;
+  const bool was_training = model.training();
+  model.set_training(false);
+  BatchIterator it(data, batch_size, /*shuffle=*/false, /*seed=*/0);
+  const int64_t all = (data.num_examples() + batch_size - 1) / batch_size;
+  const int64_t n = max_batches > 0 ? max_batches : all;
+  EvalResult r;
+  double weighted = 0.0;
+  Batch batch;
+  for (int64_t i = 0; i < n; i++) {
+    it.next(&batch);
+    int64_t counted = 0;
+    for (int32_t t : batch.targets) counted += t >= 0;
+    if (counted == 0) continue;
+    Ids x = batch_inputs(batch), y = batch_targets(batch);
+    // Weight each batch by its counted targets: the mean is then per target, as one big batch.
+    weighted += static_cast<double>(model.forward(x, &y).loss.data()[0]) * counted;
+    r.targets += counted;
+    r.batches++;
+  }
+  model.set_training(was_training);
+  r.loss = r.targets ? weighted / r.targets : 0.0;
+  r.perplexity = std::exp(r.loss);
+  return r;
+}
+
+}  // namespace tg

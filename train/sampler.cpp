@@ -1,0 +1,74 @@
+#include "train/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+namespace tg {
+
+int32_t sample_token(const float* logits, int64_t V, const SampleOptions& o, Rng& rng) {
+  const float u = rng.next_uniform();
+  if (o.temperature <= 0.0f)
+    return static_cast<int32_t>(std::max_element(logits, logits + V) - logits);
+  // Candidates sorted by logit, most likely first (stable, so ties break by id).
+  std::vector<int32_t> order(V);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  int64_t keep = (o.top_k > 0 && o.top_k < V) ? o.top_k : V;
+  std::vector<double> p(keep);
+  double total = 0.0;
+  for (int64_t i = 0; i < keep; i++)
+    total += p[i] = std::exp((logits[order[i]] - logits[order[0]]) / o.temperature);
+  if (o.top_p < 1.0f) {  // nucleus: cut after the cumulative probability reaches top_p
+    double cumulative = 0.0;
+    for (int64_t i = 0; i < keep; i++) {
+      cumulative += p[i] / total;
+      if (cumulative >= o.top_p) {
+        keep = i + 1;
+        break;
+      }
+    }
+    total = std::accumulate(p.begin(), p.begin() + keep, 0.0);
+  }
+  double target = u * total, running = 0.0;
+  for (int64_t i = 0; i < keep; i++) {
+    running += p[i];
+    if (target < running) return order[i];
+  }
+  return order[keep - 1];
+}
+
+std::vector<int32_t> generate(GPT& model, const std::vector<int32_t>& prompt,
+                              const SampleOptions& options,
+                              const std::function<void(int32_t)>& on_token) {
+  if (prompt.empty()) throw std::invalid_argument("generate: the prompt is empty");
+  const int64_t T = model.config().block_size, V = model.config().vocab_size;
+  std::vector<int32_t> context(prompt.end() - std::min<int64_t>(prompt.size(), T), prompt.end());
+  Rng rng{options.seed, 0};
+  KVCache cache = model.new_kv_cache();
+  Tensor logits;
+  auto prefill = [&] {  // (re)encode the whole context; logits of its last position remain
+    cache.length = 0;
+    for (int32_t t : context) logits = model.forward_step(t, cache);
+  };
+  prefill();
+  std::vector<int32_t> produced;
+  for (int64_t n = 0; n < options.max_new_tokens; n++) {
+    const int32_t next = sample_token(logits.data(), V, options, rng);
+    produced.push_back(next);
+    if (on_token) on_token(next);
+    if (next == options.stop_token) break;
+    context.push_back(next);
+    if (cache.length == T) {
+      context.erase(context.begin(), context.end() - (T + 1) / 2);
+      prefill();
+    } else {
+      logits = model.forward_step(next, cache);
+    }
+  }
+  return produced;
+}
+
+}  // namespace tg

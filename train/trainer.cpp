@@ -1,0 +1,316 @@
+#include "train/trainer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include "autograd/tape.h"
+#include "data/pair_dataset.h"
+#include "data/token_file.h"
+#include "train/checkpoint.h"
+#include "train/evaluate.h"
+
+namespace tg {
+namespace fs = std::filesystem;
+namespace {
+
+std::string checkpoint_name(int64_t step) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "ckpt_%06ld.h5", static_cast<long>(step));
+  return name;
+}
+
+// Steps of the ckpt_<step>.h5 files in dir, newest first.
+std::vector<std::pair<int64_t, std::string>> checkpoints_in(const std::string& dir) {
+  std::vector<std::pair<int64_t, std::string>> found;
+  if (!fs::is_directory(dir)) return found;
+  for (auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() == 16 && name.rfind("ckpt_", 0) == 0 && name.substr(11) == ".h5")
+      found.emplace_back(std::stoll(name.substr(5, 6)), entry.path().string());
+  }
+  std::sort(found.rbegin(), found.rend());
+  return found;
+}
+
+// The first model option on which a checkpoint and the requested config differ, or "".
+std::string config_difference(const GPTConfig& a, const GPTConfig& b) {
+  std::ostringstream out;
+  auto cmp = [&](const char* key, const auto& x, const auto& y) {
+    if (out.tellp() == 0 && !(x == y)) out << key << " (checkpoint: " << x << ", asked: " << y << ")";
+  };
+  cmp("vocab_size", a.vocab_size, b.vocab_size);
+  cmp("block_size", a.block_size, b.block_size);
+  cmp("n_layer", a.n_layer, b.n_layer);
+  cmp("n_head", a.n_head, b.n_head);
+  cmp("n_embd", a.n_embd, b.n_embd);
+  cmp("bias", a.bias, b.bias);
+  cmp("attention", a.attention, b.attention);
+  cmp("attn_window", a.attn_window, b.attn_window);
+  return out.str();
+}
+
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  std::ostringstream o;
+  o.precision(7);
+  o << v;
+  return o.str();
+}
+
+}  // namespace
+
+std::string latest_checkpoint(const std::string& dir) {
+  for (auto& [step, path] : checkpoints_in(dir)) {
+    try {
+      read_checkpoint(path);
+      return path;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tapegpt: skipping unreadable checkpoint %s\n", e.what());
+    }
+  }
+  return "";
+}
+
+Trainer::Trainer(const TrainConfig& config, bool resume) : config_(config) {
+  if (config_.batch_size <= 0) throw std::invalid_argument("batch_size must be positive");
+  if (config_.gradient_accumulation_steps <= 0)
+    throw std::invalid_argument("gradient_accumulation_steps must be positive");
+  if (config_.max_iters < 0) throw std::invalid_argument("max_iters must not be negative");
+  if (config_.eval_interval <= 0) throw std::invalid_argument("eval_interval must be positive");
+  if (config_.log_interval <= 0) throw std::invalid_argument("log_interval must be positive");
+  fs::create_directories(config_.out_dir);
+  metrics_path_ = (fs::path(config_.out_dir) / "metrics.jsonl").string();
+  setup_model(resume);
+  setup_data();
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::setup_model(bool resume) {
+  std::string resume_from = resume ? latest_checkpoint(config_.out_dir) : "";
+  if (resume && resume_from.empty())
+    std::fprintf(stderr, "tapegpt: no checkpoint in %s to resume from; starting afresh\n",
+                 config_.out_dir.c_str());
+  const std::string weights_from = !resume_from.empty() ? resume_from : config_.init;
+
+  if (!weights_from.empty()) {
+    Checkpoint ck = read_checkpoint(weights_from, /*with_optimizer=*/!resume_from.empty());
+    if (ck.tokenizer_json.empty())
+      throw std::runtime_error(weights_from + ": checkpoint holds no tokenizer");
+    tokenizer_ = tokenizer_from_json(ck.tokenizer_json, weights_from + " (tokenizer)");
+    if (!resume_from.empty()) {
+      GPTConfig asked = config_.model;
+      if (asked.vocab_size == 0) asked.vocab_size = ck.config.vocab_size;
+      std::string diff = config_difference(ck.config, asked);
+      if (!diff.empty())
+        throw std::runtime_error(resume_from + ": checkpoint was trained with another " + diff);
+    }
+    GPTConfig c = ck.config;
+    c.dropout = config_.model.dropout;  // dropout is a training choice, not part of the weights
+    config_.model = c;
+    model_ = std::make_unique<GPT>(c);
+    load_weights(weights_from, *model_);
+    if (!resume_from.empty()) {
+      if (!ck.has_state || !ck.has_optimizer)
+        throw std::runtime_error(resume_from + ": not a training checkpoint (no state/optimizer)");
+      state_ = ck.state;
+      std::fprintf(stderr, "tapegpt: resuming from %s at step %ld\n", resume_from.c_str(),
+                   static_cast<long>(state_.iteration));
+    }
+    if (!resume_from.empty()) {
+      optimizer_ = std::make_unique<AdamW>(*model_, AdamWConfig{config_.beta1, config_.beta2,
+                                                                1e-8f, config_.weight_decay});
+      optimizer_->state() = ck.optimizer;
+    }
+  } else {
+    if (config_.dataset.empty())
+      throw std::invalid_argument("dataset: no dataset directory given (key `dataset`)");
+    tokenizer_ = load_tokenizer((fs::path(config_.dataset) / "tokenizer.json").string());
+    if (config_.model.vocab_size == 0) config_.model.vocab_size = tokenizer_->vocab_size();
+    if (config_.model.vocab_size < tokenizer_->vocab_size())
+      throw std::invalid_argument("vocab_size=" + std::to_string(config_.model.vocab_size) +
+                                  " is smaller than the tokenizer's " +
+                                  std::to_string(tokenizer_->vocab_size()));
+    model_ = std::make_unique<GPT>(config_.model);
+    model_->init_weights(config_.seed);
+    state_.dropout_seed = config_.seed + 1;
+    state_.data_seed = config_.seed;
+  }
+  // Fine-tuning choices: frozen parameters need no gradient and get no update.
+  for (auto& [name, t] : model_->named_parameters()) {
+    bool frozen = config_.freeze_embeddings &&
+                  (name == "transformer.wte.weight" || name == "transformer.wpe.weight");
+    for (int64_t i = 0; i < config_.freeze_layers; i++)
+      frozen = frozen || name.rfind("transformer.h." + std::to_string(i) + ".", 0) == 0;
+    Tensor handle = t;
+    handle.set_requires_grad(!frozen);
+  }
+  if (!optimizer_)
+    optimizer_ = std::make_unique<AdamW>(*model_, AdamWConfig{config_.beta1, config_.beta2, 1e-8f,
+                                                              config_.weight_decay});
+  model_->dropout_rng() = Rng{state_.dropout_seed, state_.dropout_offset};
+}
+
+void Trainer::setup_data() {
+  const int64_t T = model_->config().block_size;
+  if (!config_.pairs.empty()) {
+    train_data_ = std::make_unique<PairDataset>(
+        PairDataset::from_file(config_.pairs, *tokenizer_, T));
+    if (!config_.val_pairs.empty())
+      val_data_ = std::make_unique<PairDataset>(
+          PairDataset::from_file(config_.val_pairs, *tokenizer_, T));
+  } else {
+    if (config_.dataset.empty())
+      throw std::invalid_argument("dataset: give a prepared dataset directory or `pairs`");
+    auto open = [&](const char* name) {
+      auto file = TokenFile::open_shared((fs::path(config_.dataset) / name).string());
+      if (file->vocab_size() > model_->config().vocab_size)
+        throw std::runtime_error(file->name() + ": vocab size " +
+                                 std::to_string(file->vocab_size()) + " exceeds the model's " +
+                                 std::to_string(model_->config().vocab_size));
+      return std::make_unique<SlidingWindowDataset>(file, T, config_.stride);
+    };
+    train_data_ = open("train.bin");
+    val_data_ = open("val.bin");
+  }
+  train_batches_ = std::make_unique<BatchIterator>(*train_data_, config_.batch_size,
+                                                   config_.shuffle, state_.data_seed);
+  train_batches_->seek(DataPosition{state_.data_epoch, state_.data_cursor});
+}
+
+double Trainer::evaluate_val() {
+  if (!val_data_) return std::nan("");
+  return evaluate(*model_, *val_data_, config_.batch_size, config_.eval_iters).loss;
+}
+
+void Trainer::save(const std::string& path) {
+  Checkpoint extras;
+  extras.run_config = resolved_config_;
+  extras.tokenizer_json = tokenizer_->to_json();
+  extras.has_optimizer = true;
+  extras.optimizer = optimizer_->state();
+  extras.has_state = true;
+  extras.state = state_;
+  save_checkpoint(path, *model_, extras);
+}
+
+void Trainer::log_line(const std::string& json) {
+  std::ofstream(metrics_path_, std::ios::app) << json << "\n";
+}
+
+TrainSummary Trainer::run() {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const bool tty = isatty(fileno(stdout));
+  const int64_t B = config_.batch_size, T = model_->config().block_size;
+  const int64_t accum = config_.gradient_accumulation_steps;
+  TrainSummary summary;
+  summary.best_val_loss = state_.best_val_loss;
+  std::ofstream(fs::path(config_.out_dir) / "config.toml") << resolved_config_;
+
+  // A resumed run keeps the metrics up to its checkpoint and rewrites what came after.
+  if (state_.iteration > 0 && fs::exists(metrics_path_)) {
+    std::ifstream in(metrics_path_);
+    std::string line, kept;
+    while (std::getline(in, line)) {
+      auto at = line.find("\"step\": ");
+      if (at != std::string::npos && std::stoll(line.substr(at + 8)) <= state_.iteration)
+        kept += line + "\n";
+    }
+    std::ofstream(metrics_path_) << kept;
+  } else if (state_.iteration == 0) {
+    std::ofstream(metrics_path_, std::ios::trunc);
+  }
+
+  auto evaluate_and_save = [&](int64_t step, bool save_checkpoint_now) {
+    const double val = evaluate_val();
+    summary.last_val_loss = std::isnan(val) ? 0.0 : val;
+    if (!std::isnan(val)) {
+      log_line("{\"step\": " + std::to_string(step) + ", \"val_loss\": " + json_number(val) +
+               ", \"val_ppl\": " + json_number(std::exp(val)) + "}");
+      std::printf("%sstep %ld: val loss %.4f, perplexity %.2f\n", tty ? "\r\033[K" : "",
+                  static_cast<long>(step), val, std::exp(val));
+      std::fflush(stdout);
+    }
+    if (!save_checkpoint_now) return;
+    const bool improved = !std::isnan(val) && val < state_.best_val_loss;
+    if (improved) state_.best_val_loss = val;
+    save((fs::path(config_.out_dir) / checkpoint_name(step)).string());
+    if (improved || std::isnan(val)) save((fs::path(config_.out_dir) / "best.h5").string());
+    auto all = checkpoints_in(config_.out_dir);
+    for (size_t i = std::max<int64_t>(1, config_.keep_last); i < all.size(); i++)
+      fs::remove(all[i].second);
+  };
+
+  if (state_.iteration == 0) evaluate_and_save(0, false);
+  Batch batch;
+  double tokens_since = 0;
+  auto window_start = Clock::now();
+  for (int64_t it = state_.iteration; it < config_.max_iters; it++) {
+    const float lr = learning_rate_at(config_, it);
+    model_->zero_grad();
+    double loss_sum = 0.0;
+    for (int64_t micro = 0; micro < accum; micro++) {
+      train_batches_->next(&batch);
+      Ids x = batch_inputs(batch), y = batch_targets(batch);
+      GPTOutput out = model_->forward(x, &y);
+      loss_sum += out.loss.data()[0];
+      tape().backward(accum == 1 ? out.loss : scale(out.loss, 1.0f / accum));
+    }
+    const float norm = clip_grad_norm(*model_, config_.grad_clip);
+    optimizer_->step(lr);
+
+    state_.iteration = it + 1;
+    state_.tokens_seen += B * T * accum;
+    const DataPosition pos = train_batches_->position();
+    state_.data_epoch = pos.epoch;
+    state_.data_cursor = pos.cursor;
+    state_.dropout_offset = model_->dropout_rng().offset;
+    summary.last_train_loss = loss_sum / accum;
+    tokens_since += B * T * accum;
+
+    const int64_t step = it + 1;
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    if (step % config_.log_interval == 0 || step == config_.max_iters) {
+      const double window = std::chrono::duration<double>(Clock::now() - window_start).count();
+      const double tps = tokens_since / std::max(window, 1e-9);
+      tokens_since = 0;
+      window_start = Clock::now();
+      log_line("{\"step\": " + std::to_string(step) + ", \"loss\": " +
+               json_number(summary.last_train_loss) + ", \"lr\": " + json_number(lr) +
+               ", \"grad_norm\": " + json_number(norm) + ", \"tokens_per_s\": " +
+               json_number(tps) + ", \"elapsed_s\": " + json_number(elapsed) + "}");
+      const int64_t done = step - 0, total = config_.max_iters;
+      const double eta = elapsed / std::max<int64_t>(1, step) * (total - done);
+      if (tty) {
+        const int width = 30, filled = static_cast<int>(width * done / std::max<int64_t>(1, total));
+        std::printf("\r\033[K[%s%s] %ld/%ld loss %.4f lr %.2e %.0f tok/s ETA %dm%02ds",
+                    std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
+                    static_cast<long>(step), static_cast<long>(total), summary.last_train_loss,
+                    lr, tps, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
+      } else {
+        std::printf("step %ld/%ld loss %.4f lr %.3e grad_norm %.3f %.0f tok/s elapsed %.1fs\n",
+                    static_cast<long>(step), static_cast<long>(total), summary.last_train_loss, lr,
+                    norm, tps, elapsed);
+      }
+      std::fflush(stdout);
+    }
+    if (step % config_.eval_interval == 0 || step == config_.max_iters)
+      evaluate_and_save(step, true);
+  }
+  if (tty) std::printf("\n");
+  summary.iterations = state_.iteration;
+  summary.best_val_loss = state_.best_val_loss;
+  summary.best_checkpoint = (fs::path(config_.out_dir) / "best.h5").string();
+  return summary;
+}
+
+}  // namespace tg

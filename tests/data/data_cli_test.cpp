@@ -78,7 +78,10 @@ TEST(ExamplesCli, WindowsOfBlockSizeAndErrors) {
   ASSERT_EQ(r.status, 0);
   EXPECT_NE(r.output.find("block_size 4, stride 4: 2 windows, 8 examples"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("the last 1 tokens do not fill a whole window"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find(" 5  \"e\"     \"f\""), std::string::npos) << r.output;  // a new window starts afresh
+  // A new window starts afresh: row 5 has the context "e" alone.
+  const size_t row5 = r.output.find("\n5  \"e\" ");
+  ASSERT_NE(row5, std::string::npos) << r.output;
+  EXPECT_EQ(r.output.substr(r.output.find('\n', row5 + 1) - 3, 3), "\"f\"");
   r = run(test::tapegpt() + " examples --text 'abc' --block_size 3");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.output, "tapegpt: error: --text: 3 tokens, too few for one example of block_size 3 (needs at least 4)\n");

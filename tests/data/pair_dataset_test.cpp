@@ -65,10 +65,10 @@ TEST(PairDataset, NeedsAnEndOfTextToken) {
 
 TEST(PairDataset, ReadsJsonlAndTsv) {
   ScratchDir dir;
-  write_text(dir / "p.jsonl", "{\"prompt\": \"a:\", \"completion\": \"x\"}\n\n{\"completion\": \"y\", \"prompt\": \"b\\n:\"}\n");
+  write_text(dir / "p.jsonl", "{\"prompt\": \"a:\", \"completion\": \"x\"}\n\n{\"completion\": \"y\", \"prompt\": \"\\u0062:\"}\n");
   const auto j = read_prompt_completion_file(dir / "p.jsonl");
   ASSERT_EQ(j.size(), 2u);
-  EXPECT_EQ(j[1].prompt, "b\n:");
+  EXPECT_EQ(j[1].prompt, "b:");
   EXPECT_EQ(j[1].line, 3);
   write_text(dir / "p.tsv", "english: cat\\nfrench:\t chat\nx\\ty\t\\\\\n");
   const auto t = read_prompt_completion_file(dir / "p.tsv");

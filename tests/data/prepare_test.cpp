@@ -35,26 +35,27 @@ std::string sample_corpus(size_t bytes, uint64_t seed) {
 
 TEST(Prepare, CharSplitsAtALineBoundaryAndWritesEverything) {
   ScratchDir dir;
-  write_text(dir / "a.txt", "first line\nsecond line\n");
-  write_text(dir / "b.txt", "third line\nfourth\n");  // 42 bytes in all; 90% is byte 37
+  write_text(dir / "a.txt", "first line\nsecond line\n");  // 23 bytes
+  write_text(dir / "b.txt", "third line\nfourth\n");  // 41 bytes in all; 90% is byte 36
   PrepareOptions o;
   o.inputs = {dir / "a.txt", dir / "b.txt"};
   o.tokenizer = "char";
   o.out_dir = dir / "out";
   const PrepareResult r = prepare_corpus(o);
-  EXPECT_EQ(r.train_bytes + r.val_bytes, 42);
-  EXPECT_EQ(r.val_bytes, 7);  // "fourth\n": the line that starts after byte 37
+  EXPECT_EQ(r.train_bytes + r.val_bytes, 41);
+  // No line starts at or after byte 36 (but before the end): the last one before it, "fourth\n".
+  EXPECT_EQ(r.val_bytes, 7);
   const auto tok = load_tokenizer(dir / "out/tokenizer.json");
   EXPECT_EQ(tok->decode(TokenFile::open(dir / "out/train.bin").read_all()), "first line\nsecond line\nthird line\n");
   EXPECT_EQ(tok->decode(TokenFile::open(dir / "out/val.bin").read_all()), "fourth\n");
   const Json meta = Json::parse(read_file(dir / "out/meta.json"), "meta.json");
   EXPECT_EQ(meta.at("tokenizer", "m").as_string("m"), "char");
   EXPECT_EQ(meta.at("vocab_size", "m").as_int("m"), tok->vocab_size());
-  EXPECT_EQ(meta.at("train_tokens", "m").as_int("m"), 35);
+  EXPECT_EQ(meta.at("train_tokens", "m").as_int("m"), 34);
   EXPECT_EQ(meta.at("val_tokens", "m").as_int("m"), 7);
   const auto& sources = meta.at("sources", "m").as_array("m");
   ASSERT_EQ(sources.size(), 2u);
-  EXPECT_EQ(sources[1].at("bytes", "m").as_int("m"), 19);
+  EXPECT_EQ(sources[1].at("bytes", "m").as_int("m"), 18);
 }
 
 TEST(Prepare, SplitFallsBackToTheLastLineBeforeTheTarget) {
@@ -96,10 +97,10 @@ TEST(Prepare, ChunkedEncodingEqualsEncodingTheWholeText) {
 TEST(Prepare, BpeTrainsOnABoundedSample) {
   ScratchDir dir;
   write_text(dir / "c.txt", sample_corpus(300000, 4));
-  PrepareOptions o{{dir / "c.txt"}, "bpe", 500, "", dir / "out", 0.1};
+  PrepareOptions o{{dir / "c.txt"}, "bpe", 300, "", dir / "out", 0.1};
   o.bpe_sample_bytes = 50000;
   const PrepareResult r = prepare_corpus(o);
-  EXPECT_EQ(r.vocab_size, 500);
+  EXPECT_EQ(r.vocab_size, 300);
   const Json meta = Json::parse(read_file(dir / "out/meta.json"), "meta.json");
   EXPECT_EQ(meta.at("bpe_sample_bytes", "m").as_int("m"), 50000);
   EXPECT_EQ(TokenFile::open(dir / "out/train.bin").bytes_per_token(), 2);

@@ -76,7 +76,7 @@ TEST(TokenFile, WriterRejectsIdsOutsideTheVocabAndLeavesNoFile) {
     TokenFileWriter w(dir / "c.bin", 10);
     EXPECT_THROW(w.append(std::vector<int32_t>{1, 10}), std::invalid_argument);
   }  // not finished: nothing under the final name, no temporary left behind
-  EXPECT_EQ(open_error(dir / "c.bin").find("cannot open token file"), dir.path().size() + 7);
+  EXPECT_NE(open_error(dir / "c.bin").find("c.bin: cannot open token file"), std::string::npos);
   EXPECT_EQ(test::run("ls " + dir.path()).output, "");
 }
 

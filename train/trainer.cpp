@@ -33,8 +33,11 @@ std::vector<std::pair<int64_t, std::string>> checkpoints_in(const std::string& d
   if (!fs::is_directory(dir)) return found;
   for (auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    if (name.size() == 16 && name.rfind("ckpt_", 0) == 0 && name.substr(11) == ".h5")
-      found.emplace_back(std::stoll(name.substr(5, 6)), entry.path().string());
+    // ckpt_<digits>.h5 (a leftover .h5.tmp of a crashed save does not match)
+    if (name.size() > 8 && name.rfind("ckpt_", 0) == 0 &&
+        name.compare(name.size() - 3, 3, ".h5") == 0 &&
+        name.find_first_not_of("0123456789", 5) == name.size() - 3)
+      found.emplace_back(std::stoll(name.substr(5, name.size() - 8)), entry.path().string());
   }
   std::sort(found.rbegin(), found.rend());
   return found;
@@ -103,9 +106,16 @@ void Trainer::setup_model(bool resume) {
 
   if (!weights_from.empty()) {
     Checkpoint ck = read_checkpoint(weights_from, /*with_optimizer=*/!resume_from.empty());
-    if (ck.tokenizer_json.empty())
+    if (!ck.tokenizer_json.empty())
+      tokenizer_ = tokenizer_from_json(ck.tokenizer_json, weights_from + " (tokenizer)");
+    else if (!config_.dataset.empty())  // bare weights (e.g. exported): the dataset's tokenizer
+      tokenizer_ = load_tokenizer((fs::path(config_.dataset) / "tokenizer.json").string());
+    else
       throw std::runtime_error(weights_from + ": checkpoint holds no tokenizer");
-    tokenizer_ = tokenizer_from_json(ck.tokenizer_json, weights_from + " (tokenizer)");
+    if (tokenizer_->vocab_size() > ck.config.vocab_size)
+      throw std::runtime_error(weights_from + ": the model's vocab_size " +
+                               std::to_string(ck.config.vocab_size) + " is smaller than the " +
+                               "tokenizer's " + std::to_string(tokenizer_->vocab_size()));
     if (!resume_from.empty()) {
       GPTConfig asked = config_.model;
       if (asked.vocab_size == 0) asked.vocab_size = ck.config.vocab_size;

@@ -17,10 +17,26 @@ struct BenchArgs {
   int64_t warmup = 3;
   uint64_t seed = 1337;
   bool json = false;
+  std::string mode = "train";
+  int64_t prompt_len = 16, gen_tokens = 128;
 };
 
 void run_bench(const BenchArgs& a) {
   a.model.validate();
+  if (a.mode == "generate") {
+    GenerationBenchResult g =
+        bench_generation(a.model, a.prompt_len, a.gen_tokens, a.steps, a.warmup, a.seed);
+    std::printf("{\"impl\": \"tapegpt\", \"mode\": \"generate\", \"kv_cache\": true, "
+                "\"n_layer\": %ld, \"n_embd\": %ld, \"vocab_size\": %ld, \"block_size\": %ld, "
+                "\"prompt_len\": %ld, \"gen_tokens\": %ld, \"gen_ms_median\": %.3f, "
+                "\"tokens_per_s\": %.2f, \"weight_mb_per_token\": %.1f, "
+                "\"weight_gb_per_s\": %.2f, \"peak_rss_mb\": %.1f}\n",
+                (long)a.model.n_layer, (long)a.model.n_embd, (long)a.model.vocab_size,
+                (long)a.model.block_size, (long)a.prompt_len, (long)a.gen_tokens, g.ms_median,
+                g.tokens_per_s, g.weight_bytes_per_token / 1e6, g.achieved_gb_per_s,
+                g.peak_rss_mb);
+    return;
+  }
   BenchResult r = bench_training(a.model, a.batch_size, a.steps, a.warmup, a.seed);
   if (a.json) {
     std::printf("%s\n", bench_json(a.model, r).c_str());
@@ -57,6 +73,10 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--warmup", a->warmup, "untimed steps first")->capture_default_str();
   cmd->add_option("--seed", a->seed, "init and data seed")->capture_default_str();
   cmd->add_flag("--json", a->json, "one JSON line instead of text");
+  cmd->add_option("--mode", a->mode, "train: training steps; generate: KV-cached generation")
+      ->check(CLI::IsMember({"train", "generate"}))->capture_default_str();
+  cmd->add_option("--prompt_len", a->prompt_len, "generate: prompt tokens")->capture_default_str();
+  cmd->add_option("--gen_tokens", a->gen_tokens, "generate: new tokens")->capture_default_str();
   cmd->callback([cmd, a, config_file] {
     apply_config_file(cmd, *config_file);
     run_bench(*a);

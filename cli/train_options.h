@@ -17,6 +17,7 @@ inline void add_train_options(CLI::App* cmd, TrainConfig& c) {
   opt("--dataset", c.dataset, "prepared dataset directory (train.bin, val.bin, tokenizer.json)");
   opt("--pairs", c.pairs, "fine-tuning pairs, JSONL {prompt, completion} or TSV");
   opt("--val_pairs", c.val_pairs, "held-out pairs for evaluation");
+  opt("--pack_pairs", c.pack_pairs, "fine-tuning: pack several pairs into each row");
   opt("--stride", c.stride, "sliding-window stride");
   opt("--shuffle", c.shuffle, "seeded shuffle of the examples (false: sequential)");
   opt("--batch_size", c.batch_size, "B: sequences per micro-batch");

@@ -14,6 +14,7 @@
 #include "autograd/tape.h"
 #include "nn/gpt.h"
 #include "train/adamw.h"
+#include "train/sampler.h"
 
 namespace tg {
 namespace {
@@ -107,6 +108,34 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
   r.gemm_peak_gflops = measure_gemm_gflops();
   r.mfu = r.achieved_gflops / r.gemm_peak_gflops;
   r.gemm_engine = gemm_engine();
+  return r;
+}
+
+GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_len,
+                                       int64_t gen_tokens, int64_t runs, int64_t warmup,
+                                       uint64_t seed) {
+  GPT model(config);
+  model.init_weights(seed);
+  model.set_training(false);
+  Rng rng{seed + 1, 0};
+  std::vector<int32_t> prompt(prompt_len);
+  for (auto& t : prompt) t = static_cast<int32_t>(rng.next_bits() % config.vocab_size);
+  SampleOptions options;
+  options.max_new_tokens = gen_tokens;
+  std::vector<double> ms;
+  for (int64_t i = 0; i < warmup + runs; i++) {
+    options.seed = seed + i;
+    auto t0 = Clock::now();
+    generate(model, prompt, options);
+    if (i >= warmup) ms.push_back(ms_since(t0));
+  }
+  GenerationBenchResult r;
+  r.ms_median = median(ms);
+  r.tokens_per_s = gen_tokens / (r.ms_median * 1e-3);
+  r.peak_rss_mb = peak_rss_mb();
+  // Every weight is read once per token (wpe: one row, ignored); wte twice (input row + head).
+  r.weight_bytes_per_token = 4.0 * (model.num_parameters() - config.block_size * config.n_embd);
+  r.achieved_gb_per_s = r.weight_bytes_per_token * r.tokens_per_s / 1e9;
   return r;
 }
 

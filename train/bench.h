@@ -25,6 +25,18 @@ struct BenchResult {
 BenchResult bench_training(const GPTConfig& config, int64_t batch_size, int64_t steps,
                            int64_t warmup, uint64_t seed);
 
+struct GenerationBenchResult {
+  double ms_median = 0, tokens_per_s = 0, peak_rss_mb = 0;
+  double weight_bytes_per_token = 0;  // parameters read per generated token (fp32)
+  double achieved_gb_per_s = 0;       // weight_bytes_per_token × tokens/s: vs memory bandwidth
+};
+
+// Batch 1, a random prompt of prompt_len tokens, gen_tokens new tokens with the KV cache
+// (the PyTorch reference's generation benchmark, which recomputes without a cache).
+GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_len,
+                                       int64_t gen_tokens, int64_t runs, int64_t warmup,
+                                       uint64_t seed);
+
 // GFLOP/s of an n×n×n fp32 product through the same gemm() the model uses.
 double measure_gemm_gflops(int64_t n = 2048);
 

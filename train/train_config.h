@@ -17,6 +17,7 @@ struct TrainConfig {
   std::string dataset;         // directory made by `tapegpt prepare` (train.bin, val.bin, tokenizer.json)
   std::string pairs;           // fine-tuning: (prompt, completion) JSONL/TSV file instead of `dataset`
   std::string val_pairs;       // fine-tuning: held-out pairs for evaluation (default: none)
+  bool pack_pairs = false;     // fine-tuning: several pairs per row (less padding, same masked loss)
   int64_t stride = 1;          // sliding-window stride over the token stream (1 = every offset)
   bool shuffle = true;         // seeded shuffle of the examples; false = sequential order
   // optimisation (nanoGPT's defaults where it has them)

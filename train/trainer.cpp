@@ -173,10 +173,10 @@ void Trainer::setup_data() {
   const int64_t T = model_->config().block_size;
   if (!config_.pairs.empty()) {
     train_data_ = std::make_unique<PairDataset>(
-        PairDataset::from_file(config_.pairs, *tokenizer_, T));
+        PairDataset::from_file(config_.pairs, *tokenizer_, T, config_.pack_pairs));
     if (!config_.val_pairs.empty())
       val_data_ = std::make_unique<PairDataset>(
-          PairDataset::from_file(config_.val_pairs, *tokenizer_, T));
+          PairDataset::from_file(config_.val_pairs, *tokenizer_, T, /*pack=*/false));
   } else {
     if (config_.dataset.empty())
       throw std::invalid_argument("dataset: give a prepared dataset directory or `pairs`");

@@ -219,8 +219,11 @@ void dump_to(const Json& v, std::string& out) {
       char buf[32];
       if (std::isfinite(x) && x == std::floor(x) && std::fabs(x) < 9.007199254740992e15)
         std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(x));
-      else if (std::isfinite(x))
-        std::snprintf(buf, sizeof buf, "%.17g", x);
+      else if (std::isfinite(x)) {
+        // The shortest of %.15g / %.17g that reads back exactly: 0.1 stays "0.1".
+        std::snprintf(buf, sizeof buf, "%.15g", x);
+        if (std::strtod(buf, nullptr) != x) std::snprintf(buf, sizeof buf, "%.17g", x);
+      }
       else
         std::snprintf(buf, sizeof buf, "null");  // JSON has no NaN/Inf
       out += buf;

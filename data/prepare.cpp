@@ -189,10 +189,12 @@ PrepareResult prepare_corpus(const PrepareOptions& opt, std::ostream* log) {
       if (e <= 0) break;
       for_each_chunk(s.path, 0, e, opt.chunk_bytes, rule, [&](std::string_view c, int64_t) { counter.add(c); });
     }
+    const auto t_train = std::chrono::steady_clock::now();
     auto bpe = std::make_unique<BpeTokenizer>(BpeTokenizer::train(counter.counts(), opt.vocab_size));
     if (log)
-      *log << "prepare: bpe trained on " << counter.bytes() << " bytes: vocab " << bpe->vocab_size() << " (asked "
-           << opt.vocab_size << ")\n";
+      *log << "prepare: bpe trained on " << counter.bytes() << " bytes (" << counter.counts().size()
+           << " distinct words): vocab " << bpe->vocab_size() << " (asked " << opt.vocab_size << ") in "
+           << std::chrono::duration<double>(std::chrono::steady_clock::now() - t_train).count() << " s\n";
     tok = std::move(bpe);
   } else if (opt.tokenizer == "gpt2") {
     if (opt.gpt2_dir.empty()) throw std::invalid_argument("prepare: the gpt2 tokenizer needs --gpt2_dir (with encoder.json and vocab.bpe)");

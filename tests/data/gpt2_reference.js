@@ -4,8 +4,9 @@
 // CJK, emoji with modifiers and ZWJ sequences, other scripts, invalid-looking-but-valid text)
 // and encodes it with the npm package gpt-3-encoder, the reference implementation.
 //
-// usage: node gpt2_reference.js MODULE_DIR OUT_DIR [BYTES] [SEED]
-//   writes OUT_DIR/text.txt (UTF-8) and OUT_DIR/ids.txt (one line of space-separated ids)
+// usage: node gpt2_reference.js MODULE_DIR OUT_DIR [BYTES] [SEED] [--text-only]
+//   writes OUT_DIR/text.txt (UTF-8) and OUT_DIR/ids.txt (one line of space-separated ids);
+//   --text-only skips the encoding (to make large varied text for benchmarks)
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -98,6 +99,7 @@ while (bytes < targetBytes) {
 const text = parts.join('');
 fs.mkdirSync(outDir, { recursive: true });
 fs.writeFileSync(path.join(outDir, 'text.txt'), text, 'utf8');
+if (process.argv.includes('--text-only')) process.exit(0);
 
 // The package's encode() concatenates its output array once per word, which is quadratic on
 // long inputs; encoding blocks of text and joining the ids is linear. Blocks are cut only just

@@ -1,7 +1,10 @@
 // json_test.cpp — the JSON reader/writer: round trips, escapes, and errors with a position.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "data/json.h"
+#include "data/tokenizer.h"
 
 namespace tg {
 namespace {
@@ -70,6 +73,35 @@ TEST(Json, IntegersAreWrittenWithoutADecimalPoint) {
   j.set("n", int64_t{50256});
   j.set("x", 0.25);
   EXPECT_EQ(j.dump(), R"({"n":50256,"x":0.25})");
+}
+
+TEST(Json, MutatedInputNeverCrashes) {
+  // Random byte edits of valid documents: each parse either succeeds or throws runtime_error
+  // (run under ASan/UBSan to catch out-of-bounds reads). Same for rebuilding a tokenizer.
+  const std::string docs[] = {R"({"kind":"char","eot":false,"vocab":["\n"," ","a","\u00e9"]})",
+                              R"({"kind":"bpe","merges":[[97,98],[256,99]]})",
+                              R"({"prompt": "english: cat\nfrench:", "completion": " chat"})"};
+  std::mt19937_64 rng(99);
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string s = docs[trial % 3];
+    for (int k = 1 + rng() % 4; k > 0; --k) {
+      const size_t at = rng() % s.size();
+      switch (rng() % 3) {
+        case 0: s[at] = static_cast<char>(rng()); break;
+        case 1: s.erase(at, 1 + rng() % 3); break;
+        default: s.insert(at, 1, "{}[]\",:0e\xff"[rng() % 10]);
+      }
+      if (s.empty()) s = "x";
+    }
+    try {
+      Json::parse(s, "fuzz");
+    } catch (const std::runtime_error&) {
+    }
+    try {
+      tokenizer_from_json(s, "fuzz")->encode("a");
+    } catch (const std::exception&) {  // runtime_error, or out_of_range from a valid-but-odd vocabulary
+    }
+  }
 }
 
 }  // namespace

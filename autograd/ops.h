@@ -49,6 +49,11 @@ Tensor embedding(const Ids& ids, const Tensor& weight);
 // targets with logits' leading shape. Returns shape [1].
 Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_index = -1);
 
+// cross_entropy(linear(x, weight, no bias), targets) without keeping the logits: the output
+// projection and the loss fused over row chunks (x [..., C], weight [V, C] → loss [1]).
+Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& targets,
+                             int32_t ignore_index = -1);
+
 // ---- attention -------------------------------------------------------------------------------
 // Causal self-attention of all heads in one op. qkv [B, T, 3C] holds q, k, v side by side (as
 // nanoGPT's c_attn output); returns y [B, T, C] with the heads already merged.

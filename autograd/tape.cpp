@@ -28,8 +28,13 @@ void Tape::backward(const Tensor& loss) {
   if (!loss.requires_grad())
     throw std::invalid_argument("backward: loss does not depend on anything that needs a gradient");
   loss.grad()[0] += 1.0f;
-  for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) (*it)();
-  steps_.clear();
+  // Pop each record once it ran: the activations and gradients only it held go back to the
+  // pool while backward goes on, so later gradients reuse their memory (lower peak).
+  while (!steps_.empty()) {
+    std::function<void()> step = std::move(steps_.back());
+    steps_.pop_back();
+    step();
+  }
 }
 
 }  // namespace tg

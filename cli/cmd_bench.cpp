@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/config_file.h"
 #include "cli/model_options.h"
+#include "autograd/parallel.h"
 #include "train/bench.h"
 
 namespace tg::cli {
@@ -27,11 +28,11 @@ void run_bench(const BenchArgs& a) {
     GenerationBenchResult g =
         bench_generation(a.model, a.prompt_len, a.gen_tokens, a.steps, a.warmup, a.seed);
     std::printf("{\"impl\": \"tapegpt\", \"mode\": \"generate\", \"kv_cache\": true, "
-                "\"n_layer\": %ld, \"n_embd\": %ld, \"vocab_size\": %ld, \"block_size\": %ld, "
+                "\"threads\": %d, \"n_layer\": %ld, \"n_embd\": %ld, \"vocab_size\": %ld, \"block_size\": %ld, "
                 "\"prompt_len\": %ld, \"gen_tokens\": %ld, \"gen_ms_median\": %.3f, "
                 "\"tokens_per_s\": %.2f, \"weight_mb_per_token\": %.1f, "
                 "\"weight_gb_per_s\": %.2f, \"peak_rss_mb\": %.1f}\n",
-                (long)a.model.n_layer, (long)a.model.n_embd, (long)a.model.vocab_size,
+                num_threads(), (long)a.model.n_layer, (long)a.model.n_embd, (long)a.model.vocab_size,
                 (long)a.model.block_size, (long)a.prompt_len, (long)a.gen_tokens, g.ms_median,
                 g.tokens_per_s, g.weight_bytes_per_token / 1e6, g.achieved_gb_per_s,
                 g.peak_rss_mb);

@@ -89,7 +89,7 @@ void check_ids(const GPTConfig& config, const Ids& ids, const char* what) {
                                 std::to_string(config.block_size));
 }
 
-GPTOutput GPT::forward(const Ids& ids, const Ids* targets) {
+GPTOutput GPT::forward(const Ids& ids, const Ids* targets, bool want_logits) {
   check_ids(config_, ids, "input ids");
   const int64_t B = ids.shape[0], T = ids.shape[1];
   for (int64_t i = 0; i < ids.numel(); i++)
@@ -109,6 +109,10 @@ GPTOutput GPT::forward(const Ids& ids, const Ids* targets) {
   for (auto& block : h) x = block->forward(x, p, dropout_rng_);
   x = ln_f.forward(x);
   GPTOutput out;
+  if (targets && !want_logits) {
+    out.loss = lm_head_cross_entropy(x, wte.weight, *targets, -1);
+    return out;
+  }
   out.logits = linear(x, wte.weight, Tensor());  // tied lm_head: [B, T, V]
   if (targets) out.loss = cross_entropy(out.logits, *targets, -1);
   (void)B;

@@ -26,7 +26,7 @@ EvalResult evaluate(GPT& model, const Dataset& data, int64_t batch_size, int64_t
     if (counted == 0) continue;
     Ids x = batch_inputs(batch), y = batch_targets(batch);
     // Weight each batch by its counted targets: the mean is then per target, as one big batch.
-    weighted += static_cast<double>(model.forward(x, &y).loss.data()[0]) * counted;
+    weighted += static_cast<double>(model.forward(x, &y, /*want_logits=*/false).loss.data()[0]) * counted;
     r.targets += counted;
     r.batches++;
   }

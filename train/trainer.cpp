@@ -271,7 +271,7 @@ TrainSummary Trainer::run() {
     for (int64_t micro = 0; micro < accum; micro++) {
       train_batches_->next(&batch);
       Ids x = batch_inputs(batch), y = batch_targets(batch);
-      GPTOutput out = model_->forward(x, &y);
+      GPTOutput out = model_->forward(x, &y, /*want_logits=*/false);
       loss_sum += out.loss.data()[0];
       tape().backward(accum == 1 ? out.loss : scale(out.loss, 1.0f / accum));
     }

@@ -127,3 +127,34 @@ TEST(Gradcheck, DropoutWithAFixedStream) {
 
 }  // namespace
 }  // namespace tg
+
+namespace tg {
+namespace {
+
+TEST(Gradcheck, FusedLmHeadCrossEntropy) {
+  Tensor x = testing::random_tensor({2, 3, 5}, 30), w = testing::random_tensor({7, 5}, 31);
+  Ids targets{{2, 3}, {0, 6, -1, 3, 2, 5}};
+  testing::gradcheck([&](const std::vector<Tensor>& v) {
+    return lm_head_cross_entropy(v[0], v[1], targets);
+  }, {x, w});
+}
+
+TEST(Fused, LmHeadLossEqualsLinearThenCrossEntropyOverManyChunks) {
+  // 300 rows: three row chunks, the last one partial.
+  Tensor x = testing::random_tensor({3, 100, 16}, 32), w = testing::random_tensor({50, 16}, 33);
+  Ids targets{{3, 100}, std::vector<int32_t>(300)};
+  for (int i = 0; i < 300; i++) targets.data[i] = i % 7 == 0 ? -1 : (i * 13) % 50;
+  Tensor fused = lm_head_cross_entropy(x, w, targets);
+  tape().backward(scale(fused, 0.5f));
+  std::vector<float> gx = x.grad_vector(), gw = w.grad_vector();
+  x.zero_grad();
+  w.zero_grad();
+  Tensor plain = cross_entropy(linear(x, w, Tensor()), targets);
+  tape().backward(scale(plain, 0.5f));
+  EXPECT_NEAR(fused.data()[0], plain.data()[0], 1e-5);
+  for (size_t i = 0; i < gx.size(); i++) ASSERT_NEAR(gx[i], x.grad()[i], 1e-6) << i;
+  for (size_t i = 0; i < gw.size(); i++) ASSERT_NEAR(gw[i], w.grad()[i], 1e-6) << i;
+}
+
+}  // namespace
+}  // namespace tg

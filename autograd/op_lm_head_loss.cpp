@@ -1,0 +1,100 @@
+// lm_head_cross_entropy: the output projection and the loss in one pass over row chunks,
+//   loss = cross_entropy(x · W^T, targets)      x [..., C], W [V, C] (the tied wte)
+//
+// The unfused pair keeps logits [N, V] and their gradient alive from forward to backward:
+// 2 × 411 MB for 2048 rows of GPT-2's 50257-token vocabulary. Here each chunk of rows makes
+// its logits, turns them into d(loss)/d(logits) at once (softmax − onehot, over the counted
+// targets), and folds them into dx = dlogits · W and dW = dlogitsᵀ · x before the next chunk
+// reuses the buffer. Backward only scales those by the incoming gradient of the loss. Same
+// three GEMMs as the unfused version; memory O(chunk·V + V·C) instead of O(N·V).
+#include <Eigen/Core>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "autograd/gemm.h"
+#include "autograd/ops.h"
+#include "autograd/parallel.h"
+#include "autograd/tape.h"
+
+namespace tg {
+namespace {
+constexpr int64_t kRowChunk = 128;  // logits chunk: 128 × V floats (25 MB for V = 50257)
+}
+
+Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& targets,
+                             int32_t ignore_index) {
+  const int64_t C = x.size(-1), N = x.numel() / C;
+  if (weight.ndim() != 2 || weight.size(1) != C)
+    throw std::invalid_argument("lm_head_cross_entropy: x " + shape_str(x.shape()) +
+                                " does not fit weight " + shape_str(weight.shape()));
+  const int64_t V = weight.size(0);
+  Shape lead(x.shape().begin(), x.shape().end() - 1);
+  if (targets.shape != lead)
+    throw std::invalid_argument("lm_head_cross_entropy: targets " + shape_str(targets.shape) +
+                                " do not match rows " + shape_str(lead));
+  int64_t counted = 0;
+  for (int32_t t : targets.data) {
+    if (t == ignore_index) continue;
+    if (t < 0 || t >= V)
+      throw std::out_of_range("lm_head_cross_entropy: target " + std::to_string(t) +
+                              " outside [0, " + std::to_string(V) + ")");
+    counted++;
+  }
+  const bool grad = needs_grad({&x, &weight});
+  Tensor loss = Tensor::empty({1}, grad);
+  Tensor dx, dw;  // d(loss)/dx and d(loss)/dW for an incoming gradient of 1
+  if (grad && x.requires_grad()) dx = Tensor::empty(x.shape());
+  if (grad && weight.requires_grad()) dw = Tensor::zeros(weight.shape());
+  Tensor logits = Tensor::empty({std::min(N, kRowChunk), V});
+  std::vector<double> row_loss(N, 0.0);
+  const float inv_n = counted ? 1.0f / counted : 0.0f;
+  const float *X = x.data(), *W = weight.data();
+  float* Z = logits.data();
+
+  for (int64_t r0 = 0; r0 < N; r0 += kRowChunk) {
+    const int64_t rows = std::min(kRowChunk, N - r0);
+    gemm(false, true, rows, V, C, 1.0f, X + r0 * C, C, W, C, 0.0f, Z, V);  // [rows, V]
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < rows; i++) {
+      Eigen::Map<Eigen::ArrayXf> z(Z + i * V, V);
+      const int32_t t = targets.data[r0 + i];
+      const float z_t = t != ignore_index ? z[t] : 0.0f;
+      const float mx = z.maxCoeff();
+      z = (z - mx).exp();  // one vectorised exp pass: e = exp(z − max)
+      const float s = z.sum();
+      if (t != ignore_index) row_loss[r0 + i] = mx + std::log(s) - z_t;
+      if (!grad) continue;
+      if (t == ignore_index) {  // an ignored row sends no gradient
+        z.setZero();
+        continue;
+      }
+      z *= inv_n / s;  // softmax / n
+      z[t] -= inv_n;
+    }
+    if (dx.defined())  // dx [rows, C] = dlogits [rows, V] · W [V, C]
+      gemm(false, false, rows, C, V, 1.0f, Z, V, W, C, 0.0f, dx.data() + r0 * C, C);
+    if (dw.defined())  // dW [V, C] += dlogitsᵀ · x
+      gemm(true, false, V, C, rows, 1.0f, Z, V, X + r0 * C, C, 1.0f, dw.data(), C);
+  }
+  double total = 0.0;
+  for (double l : row_loss) total += l;
+  loss.data()[0] = counted ? static_cast<float>(total / counted) : 0.0f;
+
+  if (grad) {
+    tape().record([x, weight, loss, dx, dw]() {
+      const float g = loss.grad()[0];
+      auto add_scaled = [g](const Tensor& from, float* to) {
+        const float* f = from.data();
+        const int64_t n = from.numel();
+#pragma omp parallel for if (n > kParallelMinWork)
+        for (int64_t i = 0; i < n; i++) to[i] += g * f[i];
+      };
+      if (dx.defined()) add_scaled(dx, x.grad());
+      if (dw.defined()) add_scaled(dw, weight.grad());
+    });
+  }
+  return loss;
+}
+
+}  // namespace tg

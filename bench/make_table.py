@@ -1,0 +1,37 @@
+#!/usr/bin/python3
+"""Renders bench/compare.sh's JSON lines as a markdown table with ratios."""
+import json
+import platform
+import subprocess
+import sys
+
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+groups = {}
+for r in rows:
+    key = (r["config"], r.get("threads", 1), r.get("mode", "train"))
+    groups.setdefault(key, {})[r["variant"]] = r
+
+cpu = subprocess.run("lscpu | grep 'Model name' | cut -d: -f2", shell=True, capture_output=True,
+                     text=True).stdout.strip()
+print(f"Machine: {cpu}, {platform.machine()}; tapegpt GEMM: "
+      f"{next((r.get('gemm_engine') for r in rows if r.get('gemm_engine')), '?')}; "
+      f"torch {next((r.get('torch_version') for r in rows if r.get('torch_version')), '?')}\n")
+print("| config | threads | mode | tapegpt tok/s | torch as installed | torch best-tuned | "
+      "× as installed | × best-tuned | tapegpt peak RSS MB | torch tuned peak RSS MB | RSS ratio | tapegpt MFU |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+for (config, threads, mode), g in groups.items():
+    ours, asis, tuned = g.get("tapegpt"), g.get("torch_asis"), g.get("torch_tuned")
+    if not ours:
+        continue
+    tps = ours["tokens_per_s"]
+    def ratio(other):
+        return f"{tps / other['tokens_per_s']:.2f}" if other else "-"
+    def tok(other):
+        return f"{other['tokens_per_s']:.0f}" if other else "-"
+    rss_ratio = f"{ours['peak_rss_mb'] / tuned['peak_rss_mb']:.2f}" if tuned else "-"
+    mfu = f"{100 * ours['mfu']:.0f}%" if "mfu" in ours else "-"
+    print(f"| {config} | {threads} | {mode} | {tps:.0f} | {tok(asis)} | {tok(tuned)} | "
+          f"{ratio(asis)} | {ratio(tuned)} | {ours['peak_rss_mb']:.0f} | "
+          f"{tuned['peak_rss_mb']:.0f} | {rss_ratio} | {mfu} |" if tuned else
+          f"| {config} | {threads} | {mode} | {tps:.0f} | {tok(asis)} | - | {ratio(asis)} | - | "
+          f"{ours['peak_rss_mb']:.0f} | - | - | {mfu} |")

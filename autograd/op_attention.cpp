@@ -23,6 +23,7 @@
 
 #include "autograd/gemm.h"
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/tape.h"
 
 namespace tg {
@@ -52,6 +53,7 @@ struct BandLayout {
 }  // namespace
 
 Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
+  ProfileScope forward_scope("attention.forward");
   if (qkv.ndim() != 3 || qkv.size(2) % 3 != 0)
     throw std::invalid_argument("causal_attention: qkv must be [B, T, 3C], got " +
                                 shape_str(qkv.shape()));
@@ -102,6 +104,7 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
 
   if (y.requires_grad()) {
     tape().record([qkv, y, probs, B, T, C, NH, HS, ld, scale, band]() {
+      ProfileScope backward_scope("attention.backward");
       const float *QKV = qkv.data(), *P = probs.data(), *dY = y.grad();
       float* dQKV = qkv.grad();  // allocated here, before the threads start
       Tensor scratch = Tensor::empty({omp_get_max_threads() * kQueryBlock * band.max_span});

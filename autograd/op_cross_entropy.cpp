@@ -8,12 +8,14 @@
 #include <string>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/parallel.h"
 #include "autograd/tape.h"
 
 namespace tg {
 
 Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_index) {
+  ProfileScope forward_scope("cross_entropy.forward");
   const int64_t V = logits.size(-1), rows = logits.numel() / V;
   Shape lead(logits.shape().begin(), logits.shape().end() - 1);
   if (targets.shape != lead || targets.numel() != rows)
@@ -50,6 +52,7 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_in
   loss.data()[0] = counted ? static_cast<float>(total / counted) : 0.0f;
   if (loss.requires_grad()) {
     tape().record([logits, targets, loss, lse, rows, V, counted, ignore_index]() {
+      ProfileScope backward_scope("cross_entropy.backward");
       if (!counted) return;
       const float scale_by = loss.grad()[0] / counted;
       const float *Z = logits.data(), *LSE = lse.data();

@@ -6,12 +6,14 @@
 #include <string>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/parallel.h"
 #include "autograd/tape.h"
 
 namespace tg {
 
 Tensor dropout(const Tensor& x, float p, Rng& rng) {
+  ProfileScope forward_scope("dropout.forward");
   if (p < 0.0f || p >= 1.0f)
     throw std::invalid_argument("dropout: p must be in [0, 1), got " + std::to_string(p));
   if (p == 0.0f) return x;
@@ -30,6 +32,7 @@ Tensor dropout(const Tensor& x, float p, Rng& rng) {
   rng.advance(static_cast<uint64_t>(n));
   if (y.requires_grad())
     tape().record([x, y, mask, n]() {
+      ProfileScope backward_scope("dropout.backward");
       const float *dY = y.grad(), *Mk = mask.data();
       float* dX = x.grad();
 #pragma omp parallel for if (n > kParallelMinWork)

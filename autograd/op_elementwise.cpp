@@ -2,6 +2,7 @@
 #include <stdexcept>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/parallel.h"
 #include "autograd/tape.h"
 
@@ -10,6 +11,7 @@ namespace tg {
 // add: a [..., *S] + b [*S]  (b == a's shape, or a trailing part of it: a broadcast bias)
 //   backward  da += dy,  db += dy summed over the broadcast rows
 Tensor add(const Tensor& a, const Tensor& b) {
+  ProfileScope forward_scope("add.forward");
   const int64_t n = a.numel(), m = b.numel();
   bool trailing = b.ndim() <= a.ndim() &&
                   std::equal(b.shape().rbegin(), b.shape().rend(), a.shape().rbegin());
@@ -23,15 +25,15 @@ Tensor add(const Tensor& a, const Tensor& b) {
   for (int64_t i = 0; i < n; i++) Y[i] = A[i] + Bv[i % m];
   if (y.requires_grad()) {
     tape().record([a, b, y, n, m]() {
+      ProfileScope backward_scope("add.backward");
       const float* dY = y.grad();
       if (a.requires_grad()) {
         float* dA = a.grad();
 #pragma omp parallel for if (n > kParallelMinWork)
         for (int64_t i = 0; i < n; i++) dA[i] += dY[i];
       }
-      if (b.requires_grad()) {
-        float* dB = b.grad();
-        for (int64_t i = 0; i < n; i++) dB[i % m] += dY[i];
+      if (b.requires_grad()) {  // b was added to each of the n/m rows: sum the rows
+        add_column_sums(n / m, m, b.grad(), [dY, m](int64_t r, int64_t c) { return dY[r * m + c]; });
       }
     });
   }
@@ -40,6 +42,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 
 // mul: y = a ⊙ b   backward  da += dy ⊙ b,  db += dy ⊙ a
 Tensor mul(const Tensor& a, const Tensor& b) {
+  ProfileScope forward_scope("mul.forward");
   if (a.shape() != b.shape())
     throw std::invalid_argument("mul: shapes differ: " + shape_str(a.shape()) + " and " +
                                 shape_str(b.shape()));
@@ -51,6 +54,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   for (int64_t i = 0; i < n; i++) Y[i] = A[i] * Bv[i];
   if (y.requires_grad()) {
     tape().record([a, b, y, n]() {
+      ProfileScope backward_scope("mul.backward");
       const float* dY = y.grad();
       if (a.requires_grad()) {
         float* dA = a.grad();
@@ -71,6 +75,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 // scale: y = s·a   backward  da += s·dy
 Tensor scale(const Tensor& a, float s) {
+  ProfileScope forward_scope("scale.forward");
   const int64_t n = a.numel();
   Tensor y = Tensor::empty(a.shape(), needs_grad({&a}));
   const float* A = a.data();
@@ -79,6 +84,7 @@ Tensor scale(const Tensor& a, float s) {
   for (int64_t i = 0; i < n; i++) Y[i] = s * A[i];
   if (y.requires_grad()) {
     tape().record([a, y, n, s]() {
+      ProfileScope backward_scope("scale.backward");
       const float* dY = y.grad();
       float* dA = a.grad();
 #pragma omp parallel for if (n > kParallelMinWork)
@@ -90,6 +96,7 @@ Tensor scale(const Tensor& a, float s) {
 
 // sum: y = Σ a (accumulated in double)   backward  da += dy (broadcast)
 Tensor sum(const Tensor& a) {
+  ProfileScope forward_scope("sum.forward");
   const int64_t n = a.numel();
   Tensor y = Tensor::empty({1}, needs_grad({&a}));
   double total = 0.0;
@@ -98,6 +105,7 @@ Tensor sum(const Tensor& a) {
   y.data()[0] = static_cast<float>(total);
   if (y.requires_grad()) {
     tape().record([a, y, n]() {
+      ProfileScope backward_scope("sum.backward");
       const float dy = y.grad()[0];
       float* dA = a.grad();
       for (int64_t i = 0; i < n; i++) dA[i] += dy;

@@ -5,11 +5,13 @@
 #include <string>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/tape.h"
 
 namespace tg {
 
 Tensor embedding(const Ids& ids, const Tensor& weight) {
+  ProfileScope forward_scope("embedding.forward");
   if (weight.ndim() != 2)
     throw std::invalid_argument("embedding: weight must be [V, C], got " +
                                 shape_str(weight.shape()));
@@ -30,6 +32,7 @@ Tensor embedding(const Ids& ids, const Tensor& weight) {
   for (int64_t i = 0; i < n; i++) std::copy_n(W + ids.data[i] * C, C, Y + i * C);
   if (y.requires_grad()) {
     tape().record([ids, weight, y, n, C]() {
+      ProfileScope backward_scope("embedding.backward");
       const float* dY = y.grad();
       float* dW = weight.grad();
       for (int64_t i = 0; i < n; i++) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/parallel.h"
 #include "autograd/tape.h"
 
@@ -30,6 +31,7 @@ void for_chunks(int64_t n, F f) {
 }  // namespace
 
 Tensor gelu(const Tensor& x) {
+  ProfileScope forward_scope("gelu.forward");
   const int64_t n = x.numel();
   Tensor y = Tensor::empty(x.shape(), needs_grad({&x}));
   const float* X = x.data();
@@ -41,6 +43,7 @@ Tensor gelu(const Tensor& x) {
   });
   if (y.requires_grad()) {
     tape().record([x, y, n]() {
+      ProfileScope backward_scope("gelu.backward");
       const float *X = x.data(), *dY = y.grad();
       float* dX = x.grad();
       for_chunks(n, [&](int64_t at, int64_t count) {

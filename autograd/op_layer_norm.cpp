@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/parallel.h"
 #include "autograd/tape.h"
 
 namespace tg {
 
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
+  ProfileScope forward_scope("layer_norm.forward");
   const int64_t C = x.size(-1);
   const int64_t rows = x.numel() / C;
   check_shape(weight, {C}, "layer_norm weight");
@@ -39,6 +41,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
   }
   if (y.requires_grad()) {
     tape().record([x, weight, bias, y, mean, rstd, rows, C]() {
+      ProfileScope backward_scope("layer_norm.backward");
       const float *X = x.data(), *W = weight.data(), *dY = y.grad();
       const float *M = mean.data(), *R = rstd.data();
       if (x.requires_grad()) {
@@ -61,21 +64,13 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
           }
         }
       }
-      // Parameter gradients: reduce over rows; each thread owns a slice of C, so no races.
-      const bool dw = weight.requires_grad(), db = bias.defined() && bias.requires_grad();
-      float* dW = dw ? weight.grad() : nullptr;
-      float* dB = db ? bias.grad() : nullptr;
-#pragma omp parallel for if (rows * C > kParallelMinWork)
-      for (int64_t c = 0; c < C; c++) {
-        float sw = 0.0f, sb = 0.0f;
-        for (int64_t r = 0; r < rows; r++) {
-          float d = dY[r * C + c];
-          sw += d * (X[r * C + c] - M[r]) * R[r];
-          sb += d;
-        }
-        if (dw) dW[c] += sw;
-        if (db) dB[c] += sb;
-      }
+      // Parameter gradients: sums over rows (column blocks per thread: no races, fixed order).
+      if (weight.requires_grad())
+        add_column_sums(rows, C, weight.grad(), [X, dY, M, R, C](int64_t r, int64_t c) {
+          return dY[r * C + c] * (X[r * C + c] - M[r]) * R[r];
+        });
+      if (bias.defined() && bias.requires_grad())
+        add_column_sums(rows, C, bias.grad(), [dY, C](int64_t r, int64_t c) { return dY[r * C + c]; });
     });
   }
   return y;

@@ -6,12 +6,14 @@
 
 #include "autograd/gemm.h"
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/parallel.h"
 #include "autograd/tape.h"
 
 namespace tg {
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  ProfileScope forward_scope("linear.forward");
   if (weight.ndim() != 2 || x.size(-1) != weight.size(1))
     throw std::invalid_argument("linear: input " + shape_str(x.shape()) +
                                 " does not fit weight " + shape_str(weight.shape()) +
@@ -36,6 +38,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 
   if (y.requires_grad()) {
     tape().record([x, weight, bias, y, rows, in, out_features]() mutable {
+      ProfileScope backward_scope("linear.backward");
       const float* dY = y.grad();  // [rows, out]
       if (x.requires_grad())  // dx [rows, in] += dY [rows, out] · W [out, in]
         gemm(false, false, rows, in, out_features, 1.0f, dY, out_features, weight.data(), in,
@@ -44,9 +47,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
         gemm(true, false, out_features, in, rows, 1.0f, dY, out_features, x.data(), in, 1.0f,
              weight.grad(), in);
       if (bias.defined() && bias.requires_grad()) {
-        float* db = bias.grad();
-        for (int64_t r = 0; r < rows; r++)
-          for (int64_t o = 0; o < out_features; o++) db[o] += dY[r * out_features + o];
+        add_column_sums(rows, out_features, bias.grad(),
+                        [dY, out_features](int64_t r, int64_t o) { return dY[r * out_features + o]; });
       }
     });
   }

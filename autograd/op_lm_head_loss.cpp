@@ -14,6 +14,7 @@
 
 #include "autograd/gemm.h"
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/parallel.h"
 #include "autograd/tape.h"
 
@@ -24,6 +25,7 @@ constexpr int64_t kRowChunk = 128;  // logits chunk: 128 × V floats (25 MB for 
 
 Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& targets,
                              int32_t ignore_index) {
+  ProfileScope forward_scope("lm_head_loss.forward");
   const int64_t C = x.size(-1), N = x.numel() / C;
   if (weight.ndim() != 2 || weight.size(1) != C)
     throw std::invalid_argument("lm_head_cross_entropy: x " + shape_str(x.shape()) +
@@ -83,6 +85,7 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
 
   if (grad) {
     tape().record([x, weight, loss, dx, dw]() {
+      ProfileScope backward_scope("lm_head_loss.backward");
       const float g = loss.grad()[0];
       auto add_scaled = [g](const Tensor& from, float* to) {
         const float* f = from.data();

@@ -5,11 +5,13 @@
 
 #include "autograd/gemm.h"
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/tape.h"
 
 namespace tg {
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
+  ProfileScope forward_scope("matmul.forward");
   if (a.ndim() < 2 || b.ndim() < 2)
     throw std::invalid_argument("matmul: need at least 2-D operands, got " +
                                 shape_str(a.shape()) + " and " + shape_str(b.shape()));
@@ -39,6 +41,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   if (out.requires_grad()) {
     tape().record([a, b, out, trans_a, trans_b, M, N, K, n_batch, lda, ldb, a_stride, b_stride,
                    c_stride]() mutable {
+      ProfileScope backward_scope("matmul.backward");
       const float* dC = out.grad();
       for (int64_t i = 0; i < n_batch; i++) {
         const float* A = a.data() + i * a_stride;

@@ -3,12 +3,14 @@
 #include <cmath>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/parallel.h"
 #include "autograd/tape.h"
 
 namespace tg {
 
 Tensor softmax(const Tensor& x) {
+  ProfileScope forward_scope("softmax.forward");
   const int64_t C = x.size(-1), rows = x.numel() / C;
   Tensor y = Tensor::empty(x.shape(), needs_grad({&x}));
   const float* X = x.data();
@@ -25,6 +27,7 @@ Tensor softmax(const Tensor& x) {
   }
   if (y.requires_grad()) {
     tape().record([x, y, rows, C]() {
+      ProfileScope backward_scope("softmax.backward");
       const float *Y = y.data(), *dY = y.grad();
       float* dX = x.grad();
 #pragma omp parallel for if (rows * C > kParallelMinWork)

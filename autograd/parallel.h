@@ -3,6 +3,7 @@
 // Element-wise loops use OpenMP; the thread count is OpenMP's (OMP_NUM_THREADS, default: all
 // cores). Small tensors run on one thread: forking a team costs more than it saves.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -30,6 +31,23 @@ double deterministic_sum(int64_t n, Term term) {
   double total = 0.0;
   for (double s : partial) total += s;
   return total;
+}
+
+// out[c] += Σ_r term(r, c) for a [rows, cols] row-major layout: threads own blocks of columns
+// and walk the rows, so the inner loop reads contiguous memory and vectorises, and each sum
+// is taken in the same order on every run (bias and LayerNorm parameter gradients).
+template <typename Term>
+void add_column_sums(int64_t rows, int64_t cols, float* out, Term term) {
+  constexpr int64_t kBlock = 64;
+  const int64_t blocks = (cols + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) if (rows * cols > kParallelMinWork)
+  for (int64_t blk = 0; blk < blocks; blk++) {
+    const int64_t c0 = blk * kBlock, n = std::min(kBlock, cols - c0);
+    float acc[kBlock] = {};
+    for (int64_t r = 0; r < rows; r++)
+      for (int64_t j = 0; j < n; j++) acc[j] += term(r, c0 + j);
+    for (int64_t j = 0; j < n; j++) out[c0 + j] += acc[j];
+  }
 }
 
 }  // namespace tg

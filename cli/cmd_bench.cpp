@@ -18,6 +18,7 @@ struct BenchArgs {
   int64_t warmup = 3;
   uint64_t seed = 1337;
   bool json = false;
+  bool profile = false;
   std::string mode = "train";
   int64_t prompt_len = 16, gen_tokens = 128;
 };
@@ -38,7 +39,7 @@ void run_bench(const BenchArgs& a) {
                 g.peak_rss_mb);
     return;
   }
-  BenchResult r = bench_training(a.model, a.batch_size, a.steps, a.warmup, a.seed);
+  BenchResult r = bench_training(a.model, a.batch_size, a.steps, a.warmup, a.seed, a.profile);
   if (a.json) {
     std::printf("%s\n", bench_json(a.model, r).c_str());
     return;
@@ -55,6 +56,13 @@ void run_bench(const BenchArgs& a) {
   std::printf("memory       peak RSS %.0f MB; %ld new buffers after warm-up\n", r.peak_rss_mb,
               (long)r.fresh_buffers_steady);
   std::printf("gemm engine  %s\n", r.gemm_engine.c_str());
+  if (a.profile) {  // per step; the rest of the step is model/tape glue and zero_grad
+    std::printf("\nper-op profile (ms per step, share of the median step)\n");
+    for (const OpTime& t : r.profile)
+      std::printf("  %-24s %8.2f ms %5.1f%%  (%ld calls/step)\n", t.name.c_str(),
+                  1e3 * t.seconds / a.steps, 100 * 1e3 * t.seconds / a.steps / r.step_ms_median,
+                  static_cast<long>(t.calls / a.steps));
+  }
 }
 
 }  // namespace
@@ -74,6 +82,7 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--warmup", a->warmup, "untimed steps first")->capture_default_str();
   cmd->add_option("--seed", a->seed, "init and data seed")->capture_default_str();
   cmd->add_flag("--json", a->json, "one JSON line instead of text");
+  cmd->add_flag("--profile", a->profile, "time each op (forward and backward) and print the table");
   cmd->add_option("--mode", a->mode, "train: training steps; generate: KV-cached generation")
       ->check(CLI::IsMember({"train", "generate"}))->capture_default_str();
   cmd->add_option("--prompt_len", a->prompt_len, "generate: prompt tokens")->capture_default_str();

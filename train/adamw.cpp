@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "autograd/parallel.h"
+#include "autograd/profile.h"
 
 namespace tg {
 
@@ -17,6 +18,7 @@ AdamW::AdamW(GPT& model, const AdamWConfig& config) : model_(model), config_(con
 }
 
 void AdamW::step(float lr) {
+  ProfileScope scope("adamw.step");
   state_.step++;
   const float b1 = config_.beta1, b2 = config_.beta2, eps = config_.eps;
   const double t = static_cast<double>(state_.step);

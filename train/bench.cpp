@@ -48,7 +48,7 @@ double measure_gemm_gflops(int64_t n) {
 }
 
 BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, int64_t warmup,
-                           uint64_t seed) {
+                           uint64_t seed, bool profile) {
   GPTConfig c = config;
   c.dropout = 0.0f;
   GPT model(c);
@@ -69,7 +69,11 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
   std::vector<double> step_ms, fwd_ms, bwd_ms, opt_ms;
   size_t fresh_before = 0;
   for (int64_t it = 0; it < warmup + steps; it++) {
-    if (it == warmup) fresh_before = pool_stats().fresh_allocations;
+    if (it == warmup) {
+      fresh_before = pool_stats().fresh_allocations;
+      profile_reset();
+      set_profiling(profile);
+    }
     auto t0 = Clock::now();
     model.zero_grad();
     GPTOutput out = model.forward(xs[it % 8], &ys[it % 8], /*want_logits=*/false);
@@ -90,6 +94,8 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
       opt_ms.push_back(o);
     }
   }
+  set_profiling(false);
+  r.profile = profile_table();
   r.fresh_buffers_steady = static_cast<int64_t>(pool_stats().fresh_allocations - fresh_before);
   r.params = model.num_parameters();
   r.batch_size = B;

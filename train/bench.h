@@ -2,6 +2,7 @@
 #pragma once
 #include <string>
 
+#include "autograd/profile.h"
 #include "nn/gpt_config.h"
 
 namespace tg {
@@ -19,11 +20,12 @@ struct BenchResult {
   double loss_first = 0, loss_last = 0;
   int64_t fresh_buffers_steady = 0;  // pool buffers taken from the system after warm-up
   std::string gemm_engine;
+  std::vector<OpTime> profile;  // per-op time over the timed steps (with profile = true)
 };
 
 // Full training steps (forward + loss + backward + AdamW, dropout 0) on random tokens.
 BenchResult bench_training(const GPTConfig& config, int64_t batch_size, int64_t steps,
-                           int64_t warmup, uint64_t seed);
+                           int64_t warmup, uint64_t seed, bool profile = false);
 
 struct GenerationBenchResult {
   double ms_median = 0, tokens_per_s = 0, peak_rss_mb = 0;

@@ -6,9 +6,10 @@
 //   dP = dY·V^T,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),
 //   dQ += dS·K·scale,  dK += dS^T·Q·scale,  dV += P^T·dY
 //
-// Queries go in blocks of kQueryBlock rows. A block [q0, q1) only needs keys
+// Queries go in blocks of up to 64 rows (W/4 for a narrow band, so the wasted triangle at the
+// band's edges stays small). A block [q0, q1) only needs keys
 // [max(0, q0−W+1), q1): dense attention (W = T) touches the lower triangle plus one diagonal
-// block, a local layer a band of width W + kQueryBlock. So time and the saved P grow as
+// block, a local layer a band of width W + block. So time and the saved P grow as
 // O(T·W) per head, not O(T²). Q, K, V are read in place from the [B, T, 3C] qkv buffer
 // (row stride 3C) and Y is written straight into [B, T, C]: no head split/merge copies.
 // Heads run in parallel (OpenMP); each head's GEMMs then run single-threaded.
@@ -29,7 +30,7 @@
 namespace tg {
 namespace {
 
-constexpr int64_t kQueryBlock = 64;
+constexpr int64_t kMaxQueryBlock = 64;
 
 // Where each query block's probabilities live inside one head's slice of P.
 struct BandLayout {
@@ -38,14 +39,17 @@ struct BandLayout {
   int64_t per_head = 0;         // floats of P per (b, h)
   int64_t max_span = 0;
 
+  int64_t block = kMaxQueryBlock;  // query rows per block
+
   BandLayout(int64_t T_, int64_t W_) : T(T_), W(W_) {
-    for (int64_t q0 = 0; q0 < T; q0 += kQueryBlock) {
+    if (W < T) block = std::clamp<int64_t>(W / 4, 16, kMaxQueryBlock);
+    for (int64_t q0 = 0; q0 < T; q0 += block) {
       offset.push_back(per_head);
       per_head += rows(q0) * span(q0);
       max_span = std::max(max_span, span(q0));
     }
   }
-  int64_t rows(int64_t q0) const { return std::min(kQueryBlock, T - q0); }
+  int64_t rows(int64_t q0) const { return std::min(block, T - q0); }
   int64_t first_key(int64_t q0) const { return std::max<int64_t>(0, q0 - W + 1); }
   int64_t span(int64_t q0) const { return q0 + rows(q0) - first_key(q0); }
 };
@@ -77,7 +81,7 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
     for (int64_t h = 0; h < NH; h++) {
       float* p_head = P + (b * NH + h) * band.per_head;
       for (size_t blk = 0; blk < band.offset.size(); blk++) {
-        const int64_t q0 = blk * kQueryBlock, nq = band.rows(q0);
+        const int64_t q0 = blk * band.block, nq = band.rows(q0);
         const int64_t k0 = band.first_key(q0), span = band.span(q0);
         const float* q = QKV + (b * T + q0) * ld + h * HS;
         const float* k = QKV + (b * T + k0) * ld + C + h * HS;
@@ -107,14 +111,14 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
       ProfileScope backward_scope("attention.backward");
       const float *QKV = qkv.data(), *P = probs.data(), *dY = y.grad();
       float* dQKV = qkv.grad();  // allocated here, before the threads start
-      Tensor scratch = Tensor::empty({omp_get_max_threads() * kQueryBlock * band.max_span});
+      Tensor scratch = Tensor::empty({omp_get_max_threads() * band.block * band.max_span});
 #pragma omp parallel for collapse(2) schedule(static)
       for (int64_t b = 0; b < B; b++)
         for (int64_t h = 0; h < NH; h++) {
-          float* dp = scratch.data() + omp_get_thread_num() * kQueryBlock * band.max_span;
+          float* dp = scratch.data() + omp_get_thread_num() * band.block * band.max_span;
           const float* p_head = P + (b * NH + h) * band.per_head;
           for (size_t blk = 0; blk < band.offset.size(); blk++) {
-            const int64_t q0 = blk * kQueryBlock, nq = band.rows(q0);
+            const int64_t q0 = blk * band.block, nq = band.rows(q0);
             const int64_t k0 = band.first_key(q0), span = band.span(q0);
             const int64_t q_at = (b * T + q0) * ld + h * HS, k_at = (b * T + k0) * ld + C + h * HS;
             const int64_t v_at = k_at + C;

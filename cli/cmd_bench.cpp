@@ -25,6 +25,18 @@ struct BenchArgs {
 
 void run_bench(const BenchArgs& a) {
   a.model.validate();
+  if (a.mode == "attention") {  // one attention op, forward + backward, batch_size sequences
+    const double ms = bench_attention(a.batch_size, a.model.block_size, a.model.n_embd,
+                                      static_cast<int>(a.model.n_head),
+                                      a.model.attention == "local" ? static_cast<int>(a.model.attn_window) : 0,
+                                      a.steps);
+    std::printf("{\"impl\": \"tapegpt\", \"mode\": \"attention\", \"attention\": \"%s\", "
+                "\"attn_window\": %ld, \"block_size\": %ld, \"n_embd\": %ld, \"n_head\": %ld, "
+                "\"batch_size\": %ld, \"fwd_bwd_ms_median\": %.3f, \"peak_rss_mb\": %.1f}\n",
+                a.model.attention.c_str(), (long)a.model.attn_window, (long)a.model.block_size,
+                (long)a.model.n_embd, (long)a.model.n_head, (long)a.batch_size, ms, peak_rss_mb());
+    return;
+  }
   if (a.mode == "generate") {
     GenerationBenchResult g =
         bench_generation(a.model, a.prompt_len, a.gen_tokens, a.steps, a.warmup, a.seed);
@@ -83,8 +95,8 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--seed", a->seed, "init and data seed")->capture_default_str();
   cmd->add_flag("--json", a->json, "one JSON line instead of text");
   cmd->add_flag("--profile", a->profile, "time each op (forward and backward) and print the table");
-  cmd->add_option("--mode", a->mode, "train: training steps; generate: KV-cached generation")
-      ->check(CLI::IsMember({"train", "generate"}))->capture_default_str();
+  cmd->add_option("--mode", a->mode, "train: training steps; generate: KV-cached generation; attention: one attention op (--attention dense|local)")
+      ->check(CLI::IsMember({"train", "generate", "attention"}))->capture_default_str();
   cmd->add_option("--prompt_len", a->prompt_len, "generate: prompt tokens")->capture_default_str();
   cmd->add_option("--gen_tokens", a->gen_tokens, "generate: new tokens")->capture_default_str();
   cmd->callback([cmd, a, config_file] {

@@ -145,6 +145,20 @@ GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_l
   return r;
 }
 
+double bench_attention(int64_t B, int64_t T, int64_t C, int n_head, int window, int64_t runs) {
+  Tensor qkv = Tensor::empty({B, T, 3 * C}, true);
+  Rng rng{5, 0};
+  for (int64_t i = 0; i < qkv.numel(); i++) qkv.data()[i] = rng.next_uniform() - 0.5f;
+  std::vector<double> ms;
+  for (int64_t i = 0; i < runs + 1; i++) {
+    auto t0 = Clock::now();
+    Tensor y = causal_attention(qkv, n_head, window);
+    tape().backward(sum(y));
+    if (i > 0) ms.push_back(ms_since(t0));  // the first run is warm-up
+  }
+  return median(ms);
+}
+
 std::string bench_json(const GPTConfig& c, const BenchResult& r) {
   std::ostringstream o;
   o.precision(6);

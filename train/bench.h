@@ -39,6 +39,11 @@ GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_l
                                        int64_t gen_tokens, int64_t runs, int64_t warmup,
                                        uint64_t seed);
 
+// Forward + backward of one causal_attention op on random qkv [B, T, 3C]: median ms.
+// window 0 = dense. (The attention op alone: the c_attn/c_proj projections cost the same for
+// dense and local layers.)
+double bench_attention(int64_t B, int64_t T, int64_t C, int n_head, int window, int64_t runs);
+
 // GFLOP/s of an n×n×n fp32 product through the same gemm() the model uses.
 double measure_gemm_gflops(int64_t n = 2048);
 

@@ -16,8 +16,12 @@
 #include "train/adamw.h"
 #include "train/sampler.h"
 
+// Defined by the tapegpt executable (cli/heap_count.cpp); absent in other programs.
+extern "C" uint64_t tapegpt_heap_allocations() __attribute__((weak));
+
 namespace tg {
 namespace {
+uint64_t heap_allocations() { return tapegpt_heap_allocations ? tapegpt_heap_allocations() : 0; }
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -68,9 +72,11 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
   BenchResult r;
   std::vector<double> step_ms, fwd_ms, bwd_ms, opt_ms;
   size_t fresh_before = 0;
+  uint64_t heap_before = 0;
   for (int64_t it = 0; it < warmup + steps; it++) {
     if (it == warmup) {
       fresh_before = pool_stats().fresh_allocations;
+      heap_before = heap_allocations();
       profile_reset();
       set_profiling(profile);
     }
@@ -95,6 +101,8 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
     }
   }
   set_profiling(false);
+  r.heap_allocations_per_step =
+      tapegpt_heap_allocations ? static_cast<double>(heap_allocations() - heap_before) / steps : -1;
   r.profile = profile_table();
   r.fresh_buffers_steady = static_cast<int64_t>(pool_stats().fresh_allocations - fresh_before);
   r.params = model.num_parameters();
@@ -175,7 +183,8 @@ std::string bench_json(const GPTConfig& c, const BenchResult& r) {
     << ", \"gemm_peak_gflops\": " << r.gemm_peak_gflops << ", \"mfu\": " << r.mfu
     << ", \"peak_rss_mb\": " << r.peak_rss_mb << ", \"loss_first\": " << r.loss_first
     << ", \"loss_last\": " << r.loss_last
-    << ", \"fresh_buffers_steady\": " << r.fresh_buffers_steady << ", \"gemm_engine\": \""
+    << ", \"fresh_buffers_steady\": " << r.fresh_buffers_steady
+    << ", \"heap_allocations_per_step\": " << r.heap_allocations_per_step << ", \"gemm_engine\": \""
     << r.gemm_engine << "\"}";
   return o.str();
 }

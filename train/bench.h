@@ -19,6 +19,7 @@ struct BenchResult {
   double peak_rss_mb = 0;
   double loss_first = 0, loss_last = 0;
   int64_t fresh_buffers_steady = 0;  // pool buffers taken from the system after warm-up
+  double heap_allocations_per_step = -1;  // operator new calls per timed step (-1: not counted)
   std::string gemm_engine;
   std::vector<OpTime> profile;  // per-op time over the timed steps (with profile = true)
 };

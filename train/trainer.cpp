@@ -180,16 +180,18 @@ void Trainer::setup_data() {
   } else {
     if (config_.dataset.empty())
       throw std::invalid_argument("dataset: give a prepared dataset directory or `pairs`");
-    auto open = [&](const char* name) {
+    // Validation windows do not overlap (stride T): eval_iters batches cover
+    // eval_iters·B·T distinct tokens instead of a few hundred.
+    auto open = [&](const char* name, int64_t stride) {
       auto file = TokenFile::open_shared((fs::path(config_.dataset) / name).string());
       if (file->vocab_size() > model_->config().vocab_size)
         throw std::runtime_error(file->name() + ": vocab size " +
                                  std::to_string(file->vocab_size()) + " exceeds the model's " +
                                  std::to_string(model_->config().vocab_size));
-      return std::make_unique<SlidingWindowDataset>(file, T, config_.stride);
+      return std::make_unique<SlidingWindowDataset>(file, T, stride);
     };
-    train_data_ = open("train.bin");
-    val_data_ = open("val.bin");
+    train_data_ = open("train.bin", config_.stride);
+    val_data_ = open("val.bin", T);
   }
   train_batches_ = std::make_unique<BatchIterator>(*train_data_, config_.batch_size,
                                                    config_.shuffle, state_.data_seed);

@@ -1,10 +1,12 @@
 // tapegpt bench — steady-state training step time, tokens/s, GFLOP/s, MFU, peak memory.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/config_file.h"
-#include "cli/model_options.h"
+#include "cli/train_options.h"
+#include "data/tokenizer.h"
 #include "autograd/parallel.h"
 #include "train/bench.h"
 
@@ -12,7 +14,8 @@ namespace tg::cli {
 namespace {
 
 struct BenchArgs {
-  GPTConfig model;
+  TrainConfig train;  // a training config file works as it is: model shape, batch_size, seed
+  GPTConfig model;    // resolved from train.model
   int64_t batch_size = 12;
   int64_t steps = 20;
   int64_t warmup = 3;
@@ -23,7 +26,16 @@ struct BenchArgs {
   int64_t prompt_len = 16, gen_tokens = 128;
 };
 
-void run_bench(const BenchArgs& a) {
+void run_bench(BenchArgs a) {
+  a.model = a.train.model;
+  a.batch_size = a.train.batch_size;
+  a.seed = a.train.seed;
+  if (a.model.vocab_size == 0) {  // from the dataset's tokenizer, as `train` does
+    if (a.train.dataset.empty())
+      throw std::invalid_argument("vocab_size: give --vocab_size or a --dataset with a tokenizer");
+    a.model.vocab_size =
+        load_tokenizer((std::filesystem::path(a.train.dataset) / "tokenizer.json").string())->vocab_size();
+  }
   a.model.validate();
   if (a.mode == "attention") {  // one attention op, forward + backward, batch_size sequences
     const double ms = bench_attention(a.batch_size, a.model.block_size, a.model.n_embd,
@@ -82,18 +94,18 @@ void run_bench(const BenchArgs& a) {
 
 void add_bench(CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
-  a->model.vocab_size = 65;  // `baby` shape by default
-  a->model.block_size = 64;
-  a->model.n_layer = 4;
-  a->model.n_head = 4;
-  a->model.n_embd = 128;
+  GPTConfig& baby = a->train.model;  // the `baby` shape of the performance protocol by default
+  baby.vocab_size = 65;
+  baby.block_size = 64;
+  baby.n_layer = 4;
+  baby.n_head = 4;
+  baby.n_embd = 128;
+  a->train.batch_size = 12;
   CLI::App* cmd = app.add_subcommand("bench", "time full training steps on random tokens");
   auto config_file = add_config_option(cmd);
-  add_model_options(cmd, a->model);
-  cmd->add_option("--batch_size", a->batch_size, "B: sequences per step")->capture_default_str();
+  add_train_options(cmd, a->train);
   cmd->add_option("--steps", a->steps, "timed steps")->capture_default_str();
   cmd->add_option("--warmup", a->warmup, "untimed steps first")->capture_default_str();
-  cmd->add_option("--seed", a->seed, "init and data seed")->capture_default_str();
   cmd->add_flag("--json", a->json, "one JSON line instead of text");
   cmd->add_flag("--profile", a->profile, "time each op (forward and backward) and print the table");
   cmd->add_option("--mode", a->mode, "train: training steps; generate: KV-cached generation; attention: one attention op (--attention dense|local)")

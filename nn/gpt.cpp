@@ -51,6 +51,9 @@ void GPT::flatten_parameters() {
                         flat_grads_.get() + at);
     at += t.numel();
   }
+  // The per-parameter buffers just went back to the pool, unused from now on: give them back
+  // to the system (124M parameters: 0.5 GB that would otherwise stay resident).
+  pool_release_cached();
 }
 
 void GPT::init_weights(uint64_t seed) {

@@ -11,7 +11,6 @@ Prints one JSON line with the same keys as `tapegpt bench --json`.
 """
 import argparse
 import json
-import math
 import os
 import resource
 import statistics
@@ -22,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
-from torch_gpt import GPT  # noqa: E402
+from torch_gpt import GPT, init_weights  # noqa: E402
 
 
 def main():
@@ -40,14 +39,7 @@ def main():
                n_head=a.n_head, n_embd=a.n_embd, bias=True, attention=a.attention,
                attn_window=a.attn_window)
     model = GPT(cfg)
-    for name, p in model.named_parameters():
-        if name.endswith("bias"):
-            torch.nn.init.zeros_(p)
-        elif ".ln_" in name or "ln_f" in name:
-            torch.nn.init.ones_(p)
-        else:
-            std = 0.02 / math.sqrt(2 * a.n_layer) if name.endswith("c_proj.weight") else 0.02
-            torch.nn.init.normal_(p, 0.0, std)
+    init_weights(model, a.n_layer)
     n_params = sum(p.numel() for p in model.parameters())
     B, T, V = a.batch_size, a.block_size, a.vocab_size
     rec = {"impl": "torch", "mode": a.mode, "n_layer": a.n_layer, "n_head": a.n_head,

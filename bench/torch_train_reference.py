@@ -17,21 +17,10 @@ import sys
 import time
 import tomllib
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
-from torch_gpt import GPT  # noqa: E402
-
-
-def read_tokens(path):
-    raw = open(path, "rb").read()
-    assert raw[:8] == b"TGTOKENS", path
-    width = int.from_bytes(raw[12:16], "little")
-    count = int.from_bytes(raw[16:24], "little")
-    vocab = int.from_bytes(raw[24:32], "little")
-    dtype = np.uint16 if width == 2 else np.uint32
-    return np.frombuffer(raw[32:32 + count * width], dtype=dtype).astype(np.int64), vocab
+from torch_gpt import GPT, init_weights, read_tokens  # noqa: E402
 
 
 def main():
@@ -52,14 +41,7 @@ def main():
                n_head=c["n_head"], n_embd=c["n_embd"], bias=c.get("bias", True),
                attention=c.get("attention", "dense"), attn_window=c.get("attn_window", 128))
     model = GPT(cfg)
-    for name, p in model.named_parameters():
-        if name.endswith("bias"):
-            torch.nn.init.zeros_(p)
-        elif ".ln_" in name or "ln_f" in name:
-            torch.nn.init.ones_(p)
-        else:
-            std = 0.02 / math.sqrt(2 * c["n_layer"]) if name.endswith("c_proj.weight") else 0.02
-            torch.nn.init.normal_(p, 0.0, std)
+    init_weights(model, c["n_layer"])
     decay = [p for p in model.parameters() if p.dim() >= 2]
     nodecay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": c.get("weight_decay", 0.1)},

@@ -17,21 +17,13 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_gpt import load_checkpoint  # noqa: E402
+from torch_gpt import load_checkpoint, read_tokens  # noqa: E402
 
 HP = dict(batch_size=4, gradient_accumulation_steps=2, stride=3, max_iters=20,
           learning_rate=2e-3, min_lr=2e-4, warmup_iters=5, lr_decay_iters=20,
           weight_decay=0.1, beta1=0.9, beta2=0.99, grad_clip=1.0)
 MODEL = dict(block_size=16, n_layer=2, n_head=2, n_embd=32)
 TOL = 1e-4
-
-
-def read_tokens(path):
-    raw = open(path, "rb").read()
-    assert raw[:8] == b"TGTOKENS", path
-    width = int.from_bytes(raw[12:16], "little")
-    count = int.from_bytes(raw[16:24], "little")
-    return np.frombuffer(raw[32:32 + count * width], dtype=np.uint16 if width == 2 else np.uint32).astype(np.int64)
 
 
 def lr_at(it):
@@ -72,7 +64,7 @@ def main():
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": HP["weight_decay"]},
                              {"params": nodecay, "weight_decay": 0.0}],
                             lr=HP["learning_rate"], betas=(HP["beta1"], HP["beta2"]), eps=1e-8)
-    tokens = read_tokens(w + "/data/train.bin")
+    tokens, _ = read_tokens(w + "/data/train.bin")
     T, B, S, A = MODEL["block_size"], HP["batch_size"], HP["stride"], HP["gradient_accumulation_steps"]
     theirs = []
     example = 0

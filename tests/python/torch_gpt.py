@@ -119,3 +119,31 @@ def load_checkpoint(path):
         state = {k: torch.from_numpy(v[()]) for k, v in f["model"].items()}
     model.load_state_dict(state, strict=True)
     return model
+
+
+def init_weights(model, n_layer, seed=None):
+    """nanoGPT's initialisation: N(0, 0.02), residual projections (c_proj.weight) N(0,
+    0.02/sqrt(2·n_layer)), biases 0, LayerNorm weights 1."""
+    if seed is not None:
+        torch.manual_seed(seed)
+    for name, p in model.named_parameters():
+        if name.endswith("bias"):
+            torch.nn.init.zeros_(p)
+        elif ".ln_" in name or "ln_f" in name:
+            torch.nn.init.ones_(p)
+        else:
+            std = 0.02 / math.sqrt(2 * n_layer) if name.endswith("c_proj.weight") else 0.02
+            torch.nn.init.normal_(p, 0.0, std)
+
+
+def read_tokens(path):
+    """A tapegpt token file (.bin): 32-byte header (magic TGTOKENS, version, bytes per token,
+    count, vocab size), then little-endian ids. Returns (int64 numpy array, vocab_size)."""
+    import numpy as np
+    raw = open(path, "rb").read()
+    assert raw[:8] == b"TGTOKENS", path
+    width = int.from_bytes(raw[12:16], "little")
+    count = int.from_bytes(raw[16:24], "little")
+    vocab = int.from_bytes(raw[24:32], "little")
+    dtype = np.uint16 if width == 2 else np.uint32
+    return np.frombuffer(raw[32:32 + count * width], dtype=dtype).astype(np.int64), vocab

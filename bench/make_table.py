@@ -16,9 +16,10 @@ cpu = subprocess.run("lscpu | grep 'Model name' | cut -d: -f2", shell=True, capt
 print(f"Machine: {cpu}, {platform.machine()}; tapegpt GEMM: "
       f"{next((r.get('gemm_engine') for r in rows if r.get('gemm_engine')), '?')}; "
       f"torch {next((r.get('torch_version') for r in rows if r.get('torch_version')), '?')}\n")
-print("| config | threads | mode | tapegpt tok/s | torch as installed | torch best-tuned | "
-      "× as installed | × best-tuned | tapegpt peak RSS MB | torch tuned peak RSS MB | RSS ratio | tapegpt MFU |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+print("| config | threads | mode | tapegpt ms | tapegpt tok/s | torch as installed tok/s | "
+      "torch best-tuned ms | torch best-tuned tok/s | × as installed | × best-tuned | "
+      "tapegpt peak RSS MB | torch tuned peak RSS MB | RSS ratio | tapegpt MFU |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for (config, threads, mode), g in groups.items():
     ours, asis, tuned = g.get("tapegpt"), g.get("torch_asis"), g.get("torch_tuned")
     if not ours:
@@ -30,8 +31,10 @@ for (config, threads, mode), g in groups.items():
         return f"{other['tokens_per_s']:.0f}" if other else "-"
     rss_ratio = f"{ours['peak_rss_mb'] / tuned['peak_rss_mb']:.2f}" if tuned else "-"
     mfu = f"{100 * ours['mfu']:.0f}%" if "mfu" in ours else "-"
-    print(f"| {config} | {threads} | {mode} | {tps:.0f} | {tok(asis)} | {tok(tuned)} | "
-          f"{ratio(asis)} | {ratio(tuned)} | {ours['peak_rss_mb']:.0f} | "
-          f"{tuned['peak_rss_mb']:.0f} | {rss_ratio} | {mfu} |" if tuned else
-          f"| {config} | {threads} | {mode} | {tps:.0f} | {tok(asis)} | - | {ratio(asis)} | - | "
-          f"{ours['peak_rss_mb']:.0f} | - | - | {mfu} |")
+    def ms(r):  # per training step, or per generated sequence
+        if not r:
+            return "-"
+        return f"{r.get('step_ms_median', r.get('gen_ms_median', 0)):.1f}"
+    print(f"| {config} | {threads} | {mode} | {ms(ours)} | {tps:.0f} | {tok(asis)} | {ms(tuned)} | "
+          f"{tok(tuned)} | {ratio(asis)} | {ratio(tuned)} | {ours['peak_rss_mb']:.0f} | "
+          f"{tuned['peak_rss_mb'] if tuned else 0:.0f} | {rss_ratio} | {mfu} |")

@@ -10,9 +10,10 @@
 // band's edges stays small). A block [q0, q1) only needs keys
 // [max(0, q0−W+1), q1): dense attention (W = T) touches the lower triangle plus one diagonal
 // block, a local layer a band of width W + block. So time and the saved P grow as
-// O(T·W) per head, not O(T²). Q, K, V are read in place from the [B, T, 3C] qkv buffer
-// (row stride 3C) and Y is written straight into [B, T, C]: no head split/merge copies.
+// O(T·W) per head, not O(T²). Each thread copies its head of the [B, T, 3C] qkv buffer
+// into contiguous [T, HS] arrays; Y is written straight into [B, T, C] (heads merged).
 // Heads run in parallel (OpenMP); each head's GEMMs then run single-threaded.
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -54,6 +55,30 @@ struct BandLayout {
   int64_t span(int64_t q0) const { return q0 + rows(q0) - first_key(q0); }
 };
 
+// One head's q, k, v rows (row stride ld, k at +C, v at +2C) → three contiguous [T, HS] arrays.
+void pack_head(const float* qkv, int64_t ld, int64_t T, int64_t HS, int64_t C, float* q,
+               float* k, float* v) {
+  for (int64_t t = 0; t < T; t++) {
+    const float* row = qkv + t * ld;
+    std::copy_n(row, HS, q + t * HS);
+    std::copy_n(row + C, HS, k + t * HS);
+    std::copy_n(row + 2 * C, HS, v + t * HS);
+  }
+}
+
+// The reverse for gradients: adds contiguous dq, dk, dv [T, HS] into the strided rows.
+void unpack_add_head(const float* dq, const float* dk, const float* dv, int64_t T, int64_t HS,
+                     int64_t C, float* dqkv, int64_t ld) {
+  for (int64_t t = 0; t < T; t++) {
+    float* row = dqkv + t * ld;
+    for (int64_t i = 0; i < HS; i++) {
+      row[i] += dq[t * HS + i];
+      row[C + i] += dk[t * HS + i];
+      row[2 * C + i] += dv[t * HS + i];
+    }
+  }
+}
+
 }  // namespace
 
 Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
@@ -74,34 +99,37 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
   Tensor probs = Tensor::empty({B * NH * band.per_head});  // P, block by block
   const float* QKV = qkv.data();
   float *Y = y.data(), *P = probs.data();
-  constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
+
+  // Each thread copies its head's q, k, v out of the [B, T, 3C] rows into contiguous
+  // [T, HS] arrays first: reading a 64-float slice of every 4.6 KB row directly cost TLB and
+  // cache misses that grew faster than T (a banded layer's time was superlinear in T).
+  const int threads = omp_get_max_threads();
+  Tensor packed = Tensor::empty({threads * 3 * T * HS});
 
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t b = 0; b < B; b++)
     for (int64_t h = 0; h < NH; h++) {
+      float* q_h = packed.data() + omp_get_thread_num() * 3 * T * HS;  // [T, HS]
+      float *k_h = q_h + T * HS, *v_h = k_h + T * HS;
+      pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
       float* p_head = P + (b * NH + h) * band.per_head;
       for (size_t blk = 0; blk < band.offset.size(); blk++) {
         const int64_t q0 = blk * band.block, nq = band.rows(q0);
         const int64_t k0 = band.first_key(q0), span = band.span(q0);
-        const float* q = QKV + (b * T + q0) * ld + h * HS;
-        const float* k = QKV + (b * T + k0) * ld + C + h * HS;
-        const float* v = QKV + (b * T + k0) * ld + 2 * C + h * HS;
         float* p = p_head + band.offset[blk];  // [nq, span]
-        gemm(false, true, nq, span, HS, scale, q, ld, k, ld, 0.0f, p, span);
+        gemm(false, true, nq, span, HS, scale, q_h + q0 * HS, HS, k_h + k0 * HS, HS, 0.0f, p,
+             span);
         for (int64_t i = 0; i < nq; i++) {
           const int64_t t = q0 + i;
           const int64_t lo = std::max<int64_t>(0, t - W + 1) - k0, hi = t - k0;  // valid cols
-          float* row = p + i * span;
-          for (int64_t j = 0; j < lo; j++) row[j] = kMinusInf;
-          for (int64_t j = hi + 1; j < span; j++) row[j] = kMinusInf;
-          float mx = row[lo];
-          for (int64_t j = lo + 1; j <= hi; j++) mx = std::max(mx, row[j]);
-          float total = 0.0f;
-          for (int64_t j = lo; j <= hi; j++) total += (row[j] = std::exp(row[j] - mx));
-          const float inv = 1.0f / total;
-          for (int64_t j = 0; j < span; j++) row[j] = (j >= lo && j <= hi) ? row[j] * inv : 0.0f;
+          Eigen::Map<Eigen::ArrayXf> row(p + i * span, span);
+          Eigen::Map<Eigen::ArrayXf> valid(p + i * span + lo, hi - lo + 1);
+          valid = (valid - valid.maxCoeff()).exp();
+          valid /= valid.sum();
+          row.head(lo).setZero();
+          row.tail(span - hi - 1).setZero();
         }
-        gemm(false, false, nq, HS, span, 1.0f, p, span, v, ld, 0.0f,
+        gemm(false, false, nq, HS, span, 1.0f, p, span, v_h + k0 * HS, HS, 0.0f,
              Y + (b * T + q0) * C + h * HS, C);
       }
     }
@@ -111,33 +139,40 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
       ProfileScope backward_scope("attention.backward");
       const float *QKV = qkv.data(), *P = probs.data(), *dY = y.grad();
       float* dQKV = qkv.grad();  // allocated here, before the threads start
-      Tensor scratch = Tensor::empty({omp_get_max_threads() * band.block * band.max_span});
+      const int threads = omp_get_max_threads();
+      // Per thread: q, k, v, dy, dq, dk, dv of one head ([T, HS] each) and dP of one block.
+      const int64_t per_thread = 7 * T * HS + band.block * band.max_span;
+      Tensor scratch = Tensor::empty({threads * per_thread});
 #pragma omp parallel for collapse(2) schedule(static)
       for (int64_t b = 0; b < B; b++)
         for (int64_t h = 0; h < NH; h++) {
-          float* dp = scratch.data() + omp_get_thread_num() * band.block * band.max_span;
+          float* q_h = scratch.data() + omp_get_thread_num() * per_thread;
+          float *k_h = q_h + T * HS, *v_h = k_h + T * HS, *dy_h = v_h + T * HS;
+          float *dq_h = dy_h + T * HS, *dk_h = dq_h + T * HS, *dv_h = dk_h + T * HS;
+          float* dp = dv_h + T * HS;
+          pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
+          for (int64_t t = 0; t < T; t++)
+            std::copy_n(dY + (b * T + t) * C + h * HS, HS, dy_h + t * HS);
+          std::fill_n(dq_h, 3 * T * HS, 0.0f);
           const float* p_head = P + (b * NH + h) * band.per_head;
           for (size_t blk = 0; blk < band.offset.size(); blk++) {
             const int64_t q0 = blk * band.block, nq = band.rows(q0);
             const int64_t k0 = band.first_key(q0), span = band.span(q0);
-            const int64_t q_at = (b * T + q0) * ld + h * HS, k_at = (b * T + k0) * ld + C + h * HS;
-            const int64_t v_at = k_at + C;
             const float* p = p_head + band.offset[blk];
-            const float* dy = dY + (b * T + q0) * C + h * HS;
-            gemm(false, true, nq, span, HS, 1.0f, dy, C, QKV + v_at, ld, 0.0f, dp, span);
+            const float* dy = dy_h + q0 * HS;
+            gemm(false, true, nq, span, HS, 1.0f, dy, HS, v_h + k0 * HS, HS, 0.0f, dp, span);
             for (int64_t i = 0; i < nq; i++) {  // dS = P ⊙ (dP − rowsum(dP ⊙ P)), in place
-              float* dpr = dp + i * span;
-              const float* pr = p + i * span;
-              float dot = 0.0f;
-              for (int64_t j = 0; j < span; j++) dot += dpr[j] * pr[j];
-              for (int64_t j = 0; j < span; j++) dpr[j] = pr[j] * (dpr[j] - dot);
+              Eigen::Map<Eigen::ArrayXf> dpr(dp + i * span, span);
+              Eigen::Map<const Eigen::ArrayXf> pr(p + i * span, span);
+              dpr = pr * (dpr - (dpr * pr).sum());
             }
-            gemm(false, false, nq, HS, span, scale, dp, span, QKV + k_at, ld, 1.0f,
-                 dQKV + q_at, ld);
-            gemm(true, false, span, HS, nq, scale, dp, span, QKV + q_at, ld, 1.0f, dQKV + k_at,
-                 ld);
-            gemm(true, false, span, HS, nq, 1.0f, p, span, dy, C, 1.0f, dQKV + v_at, ld);
+            gemm(false, false, nq, HS, span, scale, dp, span, k_h + k0 * HS, HS, 1.0f,
+                 dq_h + q0 * HS, HS);
+            gemm(true, false, span, HS, nq, scale, dp, span, q_h + q0 * HS, HS, 1.0f,
+                 dk_h + k0 * HS, HS);
+            gemm(true, false, span, HS, nq, 1.0f, p, span, dy, HS, 1.0f, dv_h + k0 * HS, HS);
           }
+          unpack_add_head(dq_h, dk_h, dv_h, T, HS, C, dQKV + b * T * ld + h * HS, ld);
         }
     });
   }

@@ -10,7 +10,7 @@ out=bench/results/attention.jsonl
 for T in 256 1024 4096; do
   for kind in dense local; do
     ./build/tapegpt bench --mode attention --attention $kind --attn_window 128 --block_size $T \
-        --n_embd 384 --n_head 6 --batch_size 1 --steps 5 >> "$out"
+        --n_embd 384 --n_head 6 --batch_size 1 --steps 30 >> "$out"
   done
 done
 /usr/bin/python3 - "$out" <<'PY'

@@ -9,8 +9,10 @@
 // Queries go in blocks of up to 64 rows (W/4 for a narrow band, so the wasted triangle at the
 // band's edges stays small). A block [q0, q1) only needs keys
 // [max(0, q0−W+1), q1): dense attention (W = T) touches the lower triangle plus one diagonal
-// block, a local layer a band of width W + block. So time and the saved P grow as
-// O(T·W) per head, not O(T²). Each thread copies its head of the [B, T, 3C] qkv buffer
+// block, a local layer a band of width W + block: time grows as O(T·W) per head, not O(T²).
+// Forward saves only each row's log-sum-exp; backward recomputes P block by block (one more
+// Q·Kᵀ product) instead of keeping it: saved memory is O(T) per head, and the band's
+// probabilities never make a round trip through memory (that trip grew faster than T). Each thread copies its head of the [B, T, 3C] qkv buffer
 // into contiguous [T, HS] arrays; Y is written straight into [B, T, C] (heads merged).
 // Heads run in parallel (OpenMP); each head's GEMMs then run single-threaded.
 #include <Eigen/Core>
@@ -33,27 +35,44 @@ namespace {
 
 constexpr int64_t kMaxQueryBlock = 64;
 
-// Where each query block's probabilities live inside one head's slice of P.
+// The query blocks and the key range each one needs.
 struct BandLayout {
   int64_t T = 0, W = 0;
-  std::vector<int64_t> offset;  // per block, into the head's slice
-  int64_t per_head = 0;         // floats of P per (b, h)
-  int64_t max_span = 0;
-
   int64_t block = kMaxQueryBlock;  // query rows per block
+  int64_t blocks = 0;
+  int64_t max_span = 0;
 
   BandLayout(int64_t T_, int64_t W_) : T(T_), W(W_) {
     if (W < T) block = std::clamp<int64_t>(W / 4, 16, kMaxQueryBlock);
-    for (int64_t q0 = 0; q0 < T; q0 += block) {
-      offset.push_back(per_head);
-      per_head += rows(q0) * span(q0);
-      max_span = std::max(max_span, span(q0));
-    }
+    blocks = (T + block - 1) / block;
+    for (int64_t q0 = 0; q0 < T; q0 += block) max_span = std::max(max_span, span(q0));
   }
   int64_t rows(int64_t q0) const { return std::min(block, T - q0); }
   int64_t first_key(int64_t q0) const { return std::max<int64_t>(0, q0 - W + 1); }
   int64_t span(int64_t q0) const { return q0 + rows(q0) - first_key(q0); }
 };
+
+// P for one query block, [nq, span]: scaled scores q·kᵀ, then exp(score − lse) on each row's
+// band and 0 elsewhere. Forward computes lse (each row's log-sum-exp) here; backward passes the
+// saved lse back in and gets the very same P, without having kept it.
+void block_probabilities(const BandLayout& band, int64_t q0, const float* q_h, const float* k_h,
+                         int64_t HS, float scale, float* p, float* lse, bool compute_lse) {
+  const int64_t nq = band.rows(q0), k0 = band.first_key(q0), span = band.span(q0);
+  gemm(false, true, nq, span, HS, scale, q_h + q0 * HS, HS, k_h + k0 * HS, HS, 0.0f, p, span);
+  for (int64_t i = 0; i < nq; i++) {
+    const int64_t t = q0 + i;
+    const int64_t lo = std::max<int64_t>(0, t - band.W + 1) - k0, hi = t - k0;  // valid cols
+    Eigen::Map<Eigen::ArrayXf> row(p + i * span, span);
+    Eigen::Map<Eigen::ArrayXf> valid(p + i * span + lo, hi - lo + 1);
+    if (compute_lse) {
+      const float mx = valid.maxCoeff();
+      lse[t] = mx + std::log((valid - mx).exp().sum());
+    }
+    valid = (valid - lse[t]).exp();
+    row.head(lo).setZero();
+    row.tail(span - hi - 1).setZero();
+  }
+}
 
 // One head's q, k, v rows (row stride ld, k at +C, v at +2C) → three contiguous [T, HS] arrays.
 void pack_head(const float* qkv, int64_t ld, int64_t T, int64_t HS, int64_t C, float* q,
@@ -96,52 +115,39 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
   const BandLayout band(T, W);
 
   Tensor y = Tensor::empty({B, T, C}, needs_grad({&qkv}));
-  Tensor probs = Tensor::empty({B * NH * band.per_head});  // P, block by block
+  Tensor lse = Tensor::empty({B * NH * T});  // per row: all backward needs to rebuild P
   const float* QKV = qkv.data();
-  float *Y = y.data(), *P = probs.data();
+  float *Y = y.data(), *LSE = lse.data();
 
   // Each thread copies its head's q, k, v out of the [B, T, 3C] rows into contiguous
   // [T, HS] arrays first: reading a 64-float slice of every 4.6 KB row directly cost TLB and
   // cache misses that grew faster than T (a banded layer's time was superlinear in T).
   const int threads = omp_get_max_threads();
-  Tensor packed = Tensor::empty({threads * 3 * T * HS});
+  const int64_t per_thread = 3 * T * HS + band.block * band.max_span;
+  Tensor scratch = Tensor::empty({threads * per_thread});
 
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t b = 0; b < B; b++)
     for (int64_t h = 0; h < NH; h++) {
-      float* q_h = packed.data() + omp_get_thread_num() * 3 * T * HS;  // [T, HS]
-      float *k_h = q_h + T * HS, *v_h = k_h + T * HS;
+      float* q_h = scratch.data() + omp_get_thread_num() * per_thread;  // [T, HS]
+      float *k_h = q_h + T * HS, *v_h = k_h + T * HS, *p = v_h + T * HS;
       pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
-      float* p_head = P + (b * NH + h) * band.per_head;
-      for (size_t blk = 0; blk < band.offset.size(); blk++) {
-        const int64_t q0 = blk * band.block, nq = band.rows(q0);
-        const int64_t k0 = band.first_key(q0), span = band.span(q0);
-        float* p = p_head + band.offset[blk];  // [nq, span]
-        gemm(false, true, nq, span, HS, scale, q_h + q0 * HS, HS, k_h + k0 * HS, HS, 0.0f, p,
-             span);
-        for (int64_t i = 0; i < nq; i++) {
-          const int64_t t = q0 + i;
-          const int64_t lo = std::max<int64_t>(0, t - W + 1) - k0, hi = t - k0;  // valid cols
-          Eigen::Map<Eigen::ArrayXf> row(p + i * span, span);
-          Eigen::Map<Eigen::ArrayXf> valid(p + i * span + lo, hi - lo + 1);
-          valid = (valid - valid.maxCoeff()).exp();
-          valid /= valid.sum();
-          row.head(lo).setZero();
-          row.tail(span - hi - 1).setZero();
-        }
-        gemm(false, false, nq, HS, span, 1.0f, p, span, v_h + k0 * HS, HS, 0.0f,
-             Y + (b * T + q0) * C + h * HS, C);
+      float* lse_h = LSE + (b * NH + h) * T;
+      for (int64_t q0 = 0; q0 < T; q0 += band.block) {
+        block_probabilities(band, q0, q_h, k_h, HS, scale, p, lse_h, /*compute_lse=*/true);
+        gemm(false, false, band.rows(q0), HS, band.span(q0), 1.0f, p, band.span(q0),
+             v_h + band.first_key(q0) * HS, HS, 0.0f, Y + (b * T + q0) * C + h * HS, C);
       }
     }
 
   if (y.requires_grad()) {
-    tape().record([qkv, y, probs, B, T, C, NH, HS, ld, scale, band]() {
+    tape().record([qkv, y, lse, B, T, C, NH, HS, ld, scale, band]() {
       ProfileScope backward_scope("attention.backward");
-      const float *QKV = qkv.data(), *P = probs.data(), *dY = y.grad();
+      const float *QKV = qkv.data(), *LSE = lse.data(), *dY = y.grad();
       float* dQKV = qkv.grad();  // allocated here, before the threads start
       const int threads = omp_get_max_threads();
-      // Per thread: q, k, v, dy, dq, dk, dv of one head ([T, HS] each) and dP of one block.
-      const int64_t per_thread = 7 * T * HS + band.block * band.max_span;
+      // Per thread: q, k, v, dy, dq, dk, dv of one head ([T, HS] each), P and dP of one block.
+      const int64_t per_thread = 7 * T * HS + 2 * band.block * band.max_span;
       Tensor scratch = Tensor::empty({threads * per_thread});
 #pragma omp parallel for collapse(2) schedule(static)
       for (int64_t b = 0; b < B; b++)
@@ -149,16 +155,15 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
           float* q_h = scratch.data() + omp_get_thread_num() * per_thread;
           float *k_h = q_h + T * HS, *v_h = k_h + T * HS, *dy_h = v_h + T * HS;
           float *dq_h = dy_h + T * HS, *dk_h = dq_h + T * HS, *dv_h = dk_h + T * HS;
-          float* dp = dv_h + T * HS;
+          float *p = dv_h + T * HS, *dp = p + band.block * band.max_span;
           pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
           for (int64_t t = 0; t < T; t++)
             std::copy_n(dY + (b * T + t) * C + h * HS, HS, dy_h + t * HS);
           std::fill_n(dq_h, 3 * T * HS, 0.0f);
-          const float* p_head = P + (b * NH + h) * band.per_head;
-          for (size_t blk = 0; blk < band.offset.size(); blk++) {
-            const int64_t q0 = blk * band.block, nq = band.rows(q0);
-            const int64_t k0 = band.first_key(q0), span = band.span(q0);
-            const float* p = p_head + band.offset[blk];
+          float* lse_h = const_cast<float*>(LSE) + (b * NH + h) * T;  // read only here
+          for (int64_t q0 = 0; q0 < T; q0 += band.block) {
+            const int64_t nq = band.rows(q0), k0 = band.first_key(q0), span = band.span(q0);
+            block_probabilities(band, q0, q_h, k_h, HS, scale, p, lse_h, /*compute_lse=*/false);
             const float* dy = dy_h + q0 * HS;
             gemm(false, true, nq, span, HS, 1.0f, dy, HS, v_h + k0 * HS, HS, 0.0f, dp, span);
             for (int64_t i = 0; i < nq; i++) {  // dS = P ⊙ (dP − rowsum(dP ⊙ P)), in place

@@ -158,3 +158,22 @@ TEST(ClipGradNorm, ScalesToMaxNorm) {
 
 }  // namespace
 }  // namespace tg
+
+#include <hdf5.h>
+
+namespace tg {
+namespace {
+
+TEST(Checkpoint, RefusesAFileWithoutTheConfigGroup) {
+  GPT model(small_config());
+  const std::string path = temp_path("no_config.h5");
+  save_checkpoint(path, model, Checkpoint{});
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  H5Ldelete(file, "config", H5P_DEFAULT);
+  H5Fclose(file);
+  expect_refused(path, "missing group /config");
+}
+
+}  // namespace
+}  // namespace tg

@@ -76,3 +76,20 @@ TEST(Generate, SameSeedSameTokensAndStopToken) {
 
 }  // namespace
 }  // namespace tg
+
+namespace tg {
+namespace {
+
+TEST(Generate, LongPromptIsCroppedToItsLastBlockSizeTokens) {
+  GPT model(config("dense"));  // block_size 80
+  model.init_weights(5);
+  std::vector<int32_t> prompt(100);
+  for (int i = 0; i < 100; i++) prompt[i] = i % 31;
+  std::vector<int32_t> tail(prompt.end() - 80, prompt.end());
+  SampleOptions o;
+  o.max_new_tokens = 10;
+  EXPECT_EQ(generate(model, prompt, o), generate(model, tail, o));
+}
+
+}  // namespace
+}  // namespace tg

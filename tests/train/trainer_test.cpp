@@ -146,6 +146,25 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
       << r.output;
 }
 
+TEST_F(TrainerTest, FinetuneFreezesWhatItIsTold) {
+  ASSERT_EQ(run("train " + config() + "--max_iters 5 --out_dir " + dir_ + "/base").status, 0);
+  const std::string init = dir_ + "/base/best.h5";
+  Outcome r = run("finetune " + config() + "--init " + init + " --max_iters 5 --learning_rate 1e-2"
+                  " --freeze_embeddings true --freeze_layers 1 --out_dir " + dir_ + "/frozen");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto before = load_model(init), after = load_model(dir_ + "/frozen/best.h5");
+  auto a = after->named_parameters();
+  for (auto& [name, t] : before->named_parameters()) {
+    const Tensor* u = nullptr;
+    for (auto& [n2, t2] : a) if (n2 == name) u = &t2;
+    ASSERT_NE(u, nullptr) << name;
+    const bool same = std::memcmp(t.data(), u->data(), sizeof(float) * t.numel()) == 0;
+    const bool frozen = name == "transformer.wte.weight" || name == "transformer.wpe.weight" ||
+                        name.rfind("transformer.h.0.", 0) == 0;
+    EXPECT_EQ(same, frozen) << name;
+  }
+}
+
 TEST_F(TrainerTest, SampleIsSeededAndEvalReportsPerplexity) {
   ASSERT_EQ(run("train " + config() + "--max_iters 10 --out_dir " + dir_ + "/s").status, 0);
   const std::string ck = "--checkpoint " + dir_ + "/s/best.h5 ";

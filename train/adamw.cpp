@@ -27,9 +27,12 @@ void AdamW::step(float lr) {
   float* P = model_.flat_values();
   const float* G = model_.flat_grads();
   float *M = state_.m.data(), *V = state_.v.data();
+  // One thread team for all parameters; each range is split across it (ranges are disjoint,
+  // so no barrier is needed between them).
+#pragma omp parallel if (model_.flat_size() > kParallelMinWork)
   for (const Range& r : ranges_) {
     const float decay = r.decay ? 1.0f - lr * config_.weight_decay : 1.0f;
-#pragma omp parallel for simd if (r.end - r.begin > kParallelMinWork)
+#pragma omp for simd schedule(static) nowait
     for (int64_t i = r.begin; i < r.end; i++) {
       const float g = G[i];
       M[i] = b1 * M[i] + (1.0f - b1) * g;

@@ -32,7 +32,7 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
                                 " does not fit weight " + shape_str(weight.shape()));
   const int64_t V = weight.size(0);
   Shape lead(x.shape().begin(), x.shape().end() - 1);
-  if (targets.shape != lead)
+  if (targets.shape != lead || targets.numel() != N)
     throw std::invalid_argument("lm_head_cross_entropy: targets " + shape_str(targets.shape) +
                                 " do not match rows " + shape_str(lead));
   int64_t counted = 0;

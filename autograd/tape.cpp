@@ -30,10 +30,15 @@ void Tape::backward(const Tensor& loss) {
   loss.grad()[0] += 1.0f;
   // Pop each record once it ran: the activations and gradients only it held go back to the
   // pool while backward goes on, so later gradients reuse their memory (lower peak).
-  while (!steps_.empty()) {
-    std::function<void()> step = std::move(steps_.back());
-    steps_.pop_back();
-    step();
+  try {
+    while (!steps_.empty()) {
+      std::function<void()> step = std::move(steps_.back());
+      steps_.pop_back();
+      step();
+    }
+  } catch (...) {
+    steps_.clear();  // a half-run tape must not leak into the next backward
+    throw;
   }
 }
 

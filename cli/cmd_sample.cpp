@@ -21,6 +21,9 @@ struct SampleArgs {
 };
 
 void run_sample(const SampleArgs& a) {
+  if (a.checkpoint.empty()) throw std::invalid_argument("sample: --checkpoint is required");
+  if (!a.prompt.empty() && !a.prompt_file.empty())
+    throw std::invalid_argument("sample: give --prompt or --prompt_file, not both");
   Checkpoint ck = read_checkpoint(a.checkpoint);
   if (ck.tokenizer_json.empty())
     throw std::runtime_error(a.checkpoint + ": checkpoint holds no tokenizer");
@@ -63,10 +66,11 @@ void add_sample(CLI::App& app) {
   auto a = std::make_shared<SampleArgs>();
   CLI::App* cmd = app.add_subcommand("sample", "generate text from a checkpoint");
   auto config_file = add_config_option(cmd);
-  cmd->add_option("--checkpoint", a->checkpoint, "checkpoint file")->required();
+  cmd->add_option("--checkpoint", a->checkpoint, "checkpoint file (required)");
   auto* p = cmd->add_option("--prompt", a->prompt, "text to continue");
   auto* f = cmd->add_option("--prompt_file", a->prompt_file, "file whose text to continue");
-  p->excludes(f);
+  (void)p;
+  (void)f;
   cmd->add_option("--max_new_tokens", a->options.max_new_tokens, "tokens to generate")->capture_default_str();
   cmd->add_option("--temperature", a->options.temperature, "0: greedy")->capture_default_str();
   cmd->add_option("--top_k", a->options.top_k, "keep the k most likely tokens (0: all)")->capture_default_str();

@@ -19,8 +19,16 @@ struct TrainArgs {
 };
 
 void run(CLI::App* cmd, const TrainArgs& args) {
-  apply_config_file(cmd, *args.config_file);
-  Trainer trainer(args.config, args.resume);
+  apply_config_file(cmd, *args.config_file);  // fills the options bound to args (the file's keys)
+  TrainConfig config = args.config;
+  if (cmd->get_name() == "finetune" && config.init.empty())
+    throw std::invalid_argument("finetune: `init` (the checkpoint to start from) is required");
+  config.asked_model_options.clear();  // only what was given is checked on --resume
+  for (const char* key : {"vocab_size", "block_size", "n_layer", "n_head", "n_embd", "bias",
+                          "attention", "attn_window"})
+    if (cmd->get_option(std::string("--") + key)->count() > 0)
+      config.asked_model_options.push_back(key);
+  Trainer trainer(config, args.resume);
   // The resolved config: every option with its final value, as TOML. The model's shape may
   // have come from the tokenizer or a checkpoint: put those values in first.
   const GPTConfig& m = trainer.config().model;
@@ -68,7 +76,6 @@ void add_finetune(CLI::App& app) {
       "finetune", "train from a checkpoint's weights and tokenizer on new data (fresh optimizer)");
   args->config_file = add_config_option(cmd);
   add_train_options(cmd, args->config);
-  cmd->get_option("--init")->required();
   cmd->add_flag("--resume", args->resume, "continue an interrupted fine-tuning run in out_dir");
   cmd->callback([cmd, args] { run(cmd, *args); });
 }

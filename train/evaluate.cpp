@@ -1,5 +1,6 @@
 #include "train/evaluate.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/tape.h"
@@ -14,13 +15,18 @@ EvalResult evaluate(GPT& model, const Dataset& data, int64_t batch_size, int64_t
   const bool was_training = model.training();
   model.set_training(false);
   BatchIterator it(data, batch_size, /*shuffle=*/false, /*seed=*/0);
-  const int64_t all = (data.num_examples() + batch_size - 1) / batch_size;
-  const int64_t n = max_batches > 0 ? max_batches : all;
+  const int64_t examples = data.num_examples();
+  const int64_t all = (examples + batch_size - 1) / batch_size;
+  const int64_t n = max_batches > 0 ? std::min(max_batches, all) : all;  // each example once
   EvalResult r;
   double weighted = 0.0;
   Batch batch;
   for (int64_t i = 0; i < n; i++) {
     it.next(&batch);
+    // Rows past the last example wrapped around to the start: they must not count twice.
+    for (int64_t r = 0; r < batch_size; r++)
+      if (i * batch_size + r >= examples)
+        std::fill_n(batch.targets.begin() + r * batch.T, batch.T, -1);
     int64_t counted = 0;
     for (int32_t t : batch.targets) counted += t >= 0;
     if (counted == 0) continue;

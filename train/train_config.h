@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "nn/gpt_config.h"
 
@@ -44,6 +45,10 @@ struct TrainConfig {
   std::string init;            // checkpoint whose weights (and tokenizer) to start from
   bool freeze_embeddings = false;  // keep wte (and so the tied lm_head) and wpe fixed
   int64_t freeze_layers = 0;       // keep the first k blocks fixed
+  // Model options the run asked for, checked against a resumed checkpoint (the CLI lists only
+  // those the user set; the others come from the checkpoint).
+  std::vector<std::string> asked_model_options = {"vocab_size", "block_size", "n_layer", "n_head",
+                                                  "n_embd", "bias", "attention", "attn_window"};
 };
 
 // nanoGPT's schedule: linear warm-up to learning_rate, cosine decay to min_lr at

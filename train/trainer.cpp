@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -37,16 +38,20 @@ std::vector<std::pair<int64_t, std::string>> checkpoints_in(const std::string& d
     if (name.size() > 8 && name.rfind("ckpt_", 0) == 0 &&
         name.compare(name.size() - 3, 3, ".h5") == 0 &&
         name.find_first_not_of("0123456789", 5) == name.size() - 3)
-      found.emplace_back(std::stoll(name.substr(5, name.size() - 8)), entry.path().string());
+      if (name.size() - 8 <= 18)  // a step that fits in int64
+        found.emplace_back(std::stoll(name.substr(5, name.size() - 8)), entry.path().string());
   }
   std::sort(found.rbegin(), found.rend());
   return found;
 }
 
 // The first model option on which a checkpoint and the requested config differ, or "".
-std::string config_difference(const GPTConfig& a, const GPTConfig& b) {
+// Only the options in `asked` are compared (those the user set; the rest come from the file).
+std::string config_difference(const GPTConfig& a, const GPTConfig& b,
+                              const std::vector<std::string>& asked) {
   std::ostringstream out;
   auto cmp = [&](const char* key, const auto& x, const auto& y) {
+    if (std::find(asked.begin(), asked.end(), key) == asked.end()) return;
     if (out.tellp() == 0 && !(x == y)) out << key << " (checkpoint: " << x << ", asked: " << y << ")";
   };
   cmp("vocab_size", a.vocab_size, b.vocab_size);
@@ -103,6 +108,11 @@ void Trainer::setup_model(bool resume) {
     std::fprintf(stderr, "tapegpt: no checkpoint in %s to resume from; starting afresh\n",
                  config_.out_dir.c_str());
   const std::string weights_from = !resume_from.empty() ? resume_from : config_.init;
+  OptimizerState resumed_optimizer;
+  // A fresh run (not a resume) seeds its data order and dropout from `seed`, also when it
+  // starts from --init weights.
+  state_.dropout_seed = config_.seed + 1;
+  state_.data_seed = config_.seed;
 
   if (!weights_from.empty()) {
     Checkpoint ck = read_checkpoint(weights_from, /*with_optimizer=*/!resume_from.empty());
@@ -119,7 +129,7 @@ void Trainer::setup_model(bool resume) {
     if (!resume_from.empty()) {
       GPTConfig asked = config_.model;
       if (asked.vocab_size == 0) asked.vocab_size = ck.config.vocab_size;
-      std::string diff = config_difference(ck.config, asked);
+      std::string diff = config_difference(ck.config, asked, config_.asked_model_options);
       if (!diff.empty())
         throw std::runtime_error(resume_from + ": checkpoint was trained with another " + diff);
     }
@@ -135,11 +145,7 @@ void Trainer::setup_model(bool resume) {
       std::fprintf(stderr, "tapegpt: resuming from %s at step %ld\n", resume_from.c_str(),
                    static_cast<long>(state_.iteration));
     }
-    if (!resume_from.empty()) {
-      optimizer_ = std::make_unique<AdamW>(*model_, AdamWConfig{config_.beta1, config_.beta2,
-                                                                1e-8f, config_.weight_decay});
-      optimizer_->state() = ck.optimizer;
-    }
+    if (!resume_from.empty()) resumed_optimizer = std::move(ck.optimizer);
   } else {
     if (config_.dataset.empty())
       throw std::invalid_argument("dataset: no dataset directory given (key `dataset`)");
@@ -151,8 +157,6 @@ void Trainer::setup_model(bool resume) {
                                   std::to_string(tokenizer_->vocab_size()));
     model_ = std::make_unique<GPT>(config_.model);
     model_->init_weights(config_.seed);
-    state_.dropout_seed = config_.seed + 1;
-    state_.data_seed = config_.seed;
   }
   // Fine-tuning choices: frozen parameters need no gradient and get no update.
   for (auto& [name, t] : model_->named_parameters()) {
@@ -163,9 +167,10 @@ void Trainer::setup_model(bool resume) {
     Tensor handle = t;
     handle.set_requires_grad(!frozen);
   }
-  if (!optimizer_)
-    optimizer_ = std::make_unique<AdamW>(*model_, AdamWConfig{config_.beta1, config_.beta2, 1e-8f,
-                                                              config_.weight_decay});
+  // Built after freezing: AdamW updates (and decays) only parameters that need a gradient.
+  optimizer_ = std::make_unique<AdamW>(*model_, AdamWConfig{config_.beta1, config_.beta2, 1e-8f,
+                                                            config_.weight_decay});
+  if (!resume_from.empty()) optimizer_->state() = std::move(resumed_optimizer);
   model_->dropout_rng() = Rng{state_.dropout_seed, state_.dropout_offset};
 }
 
@@ -234,18 +239,31 @@ TrainSummary Trainer::run() {
     std::string line, kept;
     while (std::getline(in, line)) {
       auto at = line.find("\"step\": ");
-      if (at != std::string::npos && std::stoll(line.substr(at + 8)) <= state_.iteration)
-        kept += line + "\n";
+      if (at == std::string::npos) continue;  // a line cut short by a kill: dropped
+      const int64_t step = std::strtoll(line.c_str() + at + 8, nullptr, 10);
+      if (step <= state_.iteration) kept += line + "\n";
     }
     std::ofstream(metrics_path_) << kept;
   } else if (state_.iteration == 0) {
     std::ofstream(metrics_path_, std::ios::trunc);
+    // A fresh run replaces a previous run's checkpoints in out_dir (as nanoGPT overwrites its
+    // ckpt.pt): left there, they would be taken for this run's by pruning and --resume.
+    auto old = checkpoints_in(config_.out_dir);
+    if (!old.empty())
+      std::fprintf(stderr, "tapegpt: new run in %s: removing %zu checkpoint(s) of a previous run\n",
+                   config_.out_dir.c_str(), old.size());
+    for (auto& [_, path] : old) fs::remove(path);
+    fs::remove(fs::path(config_.out_dir) / "best.h5");
   }
 
   auto evaluate_and_save = [&](int64_t step, bool save_checkpoint_now) {
+    const bool has_val = val_data_ != nullptr;
     const double val = evaluate_val();
-    summary.last_val_loss = std::isnan(val) ? 0.0 : val;
-    if (!std::isnan(val)) {
+    if (has_val && !std::isfinite(val))
+      throw std::runtime_error("validation loss is " + std::to_string(val) + " at step " +
+                               std::to_string(step) + ": training diverged (lower learning_rate?)");
+    summary.last_val_loss = has_val ? val : 0.0;
+    if (has_val) {
       log_line("{\"step\": " + std::to_string(step) + ", \"val_loss\": " + json_number(val) +
                ", \"val_ppl\": " + json_number(std::exp(val)) + "}");
       std::printf("%sstep %ld: val loss %.4f, perplexity %.2f\n", tty ? "\r\033[K" : "",
@@ -253,10 +271,10 @@ TrainSummary Trainer::run() {
       std::fflush(stdout);
     }
     if (!save_checkpoint_now) return;
-    const bool improved = !std::isnan(val) && val < state_.best_val_loss;
+    const bool improved = has_val && val < state_.best_val_loss;
     if (improved) state_.best_val_loss = val;
     save((fs::path(config_.out_dir) / checkpoint_name(step)).string());
-    if (improved || std::isnan(val)) save((fs::path(config_.out_dir) / "best.h5").string());
+    if (improved || !has_val) save((fs::path(config_.out_dir) / "best.h5").string());
     auto all = checkpoints_in(config_.out_dir);
     for (size_t i = std::max<int64_t>(1, config_.keep_last); i < all.size(); i++)
       fs::remove(all[i].second);
@@ -278,6 +296,11 @@ TrainSummary Trainer::run() {
       tape().backward(accum == 1 ? out.loss : scale(out.loss, 1.0f / accum));
     }
     const float norm = clip_grad_norm(*model_, config_.grad_clip);
+    if (!std::isfinite(loss_sum) || !std::isfinite(norm))  // stop before the weights are ruined
+      throw std::runtime_error("loss " + std::to_string(loss_sum / accum) + ", gradient norm " +
+                               std::to_string(norm) + " at step " + std::to_string(it + 1) +
+                               ": training diverged (lower learning_rate?); last good checkpoint "
+                               "is in " + config_.out_dir);
     optimizer_->step(lr);
 
     state_.iteration = it + 1;

@@ -152,7 +152,13 @@ TEST_F(TrainerTest, FinetuneFreezesWhatItIsTold) {
   Outcome r = run("finetune " + config() + "--init " + init + " --max_iters 5 --learning_rate 1e-2"
                   " --freeze_embeddings true --freeze_layers 1 --out_dir " + dir_ + "/frozen");
   ASSERT_EQ(r.status, 0) << r.output;
-  auto before = load_model(init), after = load_model(dir_ + "/frozen/best.h5");
+  // An interrupted fine-tune resumes (its shape comes from the checkpoint, not from defaults)
+  // and keeps the frozen parameters frozen.
+  r = run("finetune " + config() + "--init " + init + " --max_iters 8 --learning_rate 1e-2"
+          " --freeze_embeddings true --freeze_layers 1 --resume --out_dir " + dir_ + "/frozen");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("resuming from"), std::string::npos) << r.output;
+  auto before = load_model(init), after = load_model(dir_ + "/frozen/ckpt_000008.h5");
   auto a = after->named_parameters();
   for (auto& [name, t] : before->named_parameters()) {
     const Tensor* u = nullptr;

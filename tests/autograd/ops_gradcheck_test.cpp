@@ -106,7 +106,12 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{2, 7, 4, 1, 3},     // T not a multiple of W
                       AttentionCase{1, 6, 4, 2, 10},    // W >= T: same as dense
                       AttentionCase{1, 70, 4, 2, 0},    // crosses a query block (64 rows)
-                      AttentionCase{1, 70, 4, 1, 20})); // banded across blocks
+                      AttentionCase{1, 70, 4, 1, 20}),  // banded across blocks
+    [](const ::testing::TestParamInfo<AttentionCase>& info) {
+      const AttentionCase& c = info.param;
+      return "B" + std::to_string(c.B) + "_T" + std::to_string(c.T) + "_C" + std::to_string(c.C) +
+             "_NH" + std::to_string(c.NH) + "_W" + std::to_string(c.window);
+    });
 
 TEST(Gradcheck, ReshapeSplitMergeHeads) {
   Tensor x = random_tensor({2, 3, 6}, 26);

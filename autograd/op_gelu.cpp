@@ -45,13 +45,18 @@ Tensor gelu(const Tensor& x) {
     tape().record([x, y, n]() {
       ProfileScope backward_scope("gelu.backward");
       const float *X = x.data(), *dY = y.grad();
-      float* dX = x.grad();
+      bool fresh = false;
+      float* dX = x.grad_for_overwrite(&fresh);
       for_chunks(n, [&](int64_t at, int64_t count) {
         ConstArrayMap v(X + at, count), dy(dY + at, count);
         ArrayMap dx(dX + at, count);
         Array th = (kSqrt2OverPi * (v + kCubic * v.cube())).tanh();
-        dx += dy * (0.5f * (1.0f + th) +
-                    0.5f * v * (1.0f - th.square()) * kSqrt2OverPi * (1.0f + 3.0f * kCubic * v.square()));
+        Array d = dy * (0.5f * (1.0f + th) +
+                        0.5f * v * (1.0f - th.square()) * kSqrt2OverPi * (1.0f + 3.0f * kCubic * v.square()));
+        if (fresh)
+          dx = d;
+        else
+          dx += d;
       });
     });
   }

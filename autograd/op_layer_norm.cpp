@@ -45,7 +45,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
       const float *X = x.data(), *W = weight.data(), *dY = y.grad();
       const float *M = mean.data(), *R = rstd.data();
       if (x.requires_grad()) {
-        float* dX = x.grad();
+        bool fresh = false;
+        float* dX = x.grad_for_overwrite(&fresh);
 #pragma omp parallel for if (rows * C > kParallelMinWork)
         for (int64_t r = 0; r < rows; r++) {
           const float *xr = X + r * C, *dyr = dY + r * C;
@@ -60,7 +61,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
           float* dxr = dX + r * C;
           for (int64_t c = 0; c < C; c++) {
             float xhat = (xr[c] - M[r]) * R[r];
-            dxr[c] += R[r] * (dyr[c] * W[c] - mean_g - xhat * mean_gx);
+            const float d = R[r] * (dyr[c] * W[c] - mean_g - xhat * mean_gx);
+            dxr[c] = fresh ? d : dxr[c] + d;
           }
         }
       }

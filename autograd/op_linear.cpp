@@ -40,9 +40,12 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     tape().record([x, weight, bias, y, rows, in, out_features]() mutable {
       ProfileScope backward_scope("linear.backward");
       const float* dY = y.grad();  // [rows, out]
-      if (x.requires_grad())  // dx [rows, in] += dY [rows, out] · W [out, in]
+      if (x.requires_grad()) {  // dx [rows, in] += dY [rows, out] · W [out, in]
+        bool fresh = false;
+        float* dx = x.grad_for_overwrite(&fresh);
         gemm(false, false, rows, in, out_features, 1.0f, dY, out_features, weight.data(), in,
-             1.0f, x.grad(), in);
+             fresh ? 0.0f : 1.0f, dx, in);
+      }
       if (weight.requires_grad())  // dW [out, in] += dY^T · x
         gemm(true, false, out_features, in, rows, 1.0f, dY, out_features, x.data(), in, 1.0f,
              weight.grad(), in);

@@ -97,6 +97,15 @@ float* Tensor::grad() const {
   }
   return impl_->grad;
 }
+float* Tensor::grad_for_overwrite(bool* fresh) const {
+  *fresh = impl_->grad == nullptr;
+  if (*fresh) {
+    impl_->grad_owner = pool_alloc(static_cast<size_t>(impl_->numel));
+    impl_->grad = impl_->grad_owner.get();
+  }
+  return impl_->grad;
+}
+
 std::vector<float> Tensor::grad_vector() const {
   if (!impl_->grad) return std::vector<float>(impl_->numel, 0.0f);
   return std::vector<float>(impl_->grad, impl_->grad + impl_->numel);

@@ -46,6 +46,10 @@ class Tensor {
   void set_requires_grad(bool on);
   bool has_grad() const;      // a gradient buffer exists
   float* grad() const;        // allocates a zeroed gradient on first use
+  // For an op whose backward writes every element of this gradient: when no gradient exists
+  // yet, allocates one *without* zeroing it and sets *fresh, so the op can store (=) instead of
+  // adding (+=) — one memset and one read of the buffer saved. Otherwise as grad().
+  float* grad_for_overwrite(bool* fresh) const;
   std::vector<float> grad_vector() const;  // zeros when there is none
   void zero_grad() const;     // fills an existing gradient with 0
 

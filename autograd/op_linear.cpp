@@ -1,6 +1,7 @@
-// linear: y = x · W^T + b, as torch.nn.Linear (W is [out, in]).
-//   forward   one GEMM over all rows of x (rows = everything but the last dim), bias first
-//   backward  dx += dy · W,  dW += dy^T · x,  db += column sums of dy
+// linear: y = x · W^T + b, as torch.nn.Linear (W is [out, in]); optionally + residual.
+//   forward   one GEMM over all rows of x (rows = everything but the last dim), onto the bias
+//             (and the residual) written into y first
+//   backward  dx += dy · W,  dW += dy^T · x,  db += column sums of dy,  dresidual += dy
 #include <algorithm>
 #include <stdexcept>
 
@@ -12,7 +13,10 @@
 
 namespace tg {
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+namespace {
+
+Tensor linear_impl(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                   const Tensor& residual) {
   ProfileScope forward_scope("linear.forward");
   if (weight.ndim() != 2 || x.size(-1) != weight.size(1))
     throw std::invalid_argument("linear: input " + shape_str(x.shape()) +
@@ -23,21 +27,31 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const int64_t rows = x.numel() / in;
   Shape out_shape = x.shape();
   out_shape.back() = out_features;
-  Tensor y = Tensor::empty(out_shape, needs_grad({&x, &weight, &bias}));
+  if (residual.defined()) check_shape(residual, out_shape, "linear residual");
+  Tensor y = Tensor::empty(out_shape, needs_grad({&x, &weight, &bias, &residual}));
 
   float beta = 0.0f;
-  if (bias.defined()) {  // start from the bias so the GEMM adds onto it (beta = 1)
+  if (bias.defined() || residual.defined()) {  // the GEMM then adds onto them (beta = 1)
     float* Y = y.data();
-    const float* b = bias.data();
+    const float* b = bias.defined() ? bias.data() : nullptr;
+    const float* R = residual.defined() ? residual.data() : nullptr;
 #pragma omp parallel for if (rows * out_features > kParallelMinWork)
-    for (int64_t r = 0; r < rows; r++) std::copy(b, b + out_features, Y + r * out_features);
+    for (int64_t r = 0; r < rows; r++) {
+      float* yr = Y + r * out_features;
+      if (R && b)
+        for (int64_t o = 0; o < out_features; o++) yr[o] = R[r * out_features + o] + b[o];
+      else if (R)
+        std::copy_n(R + r * out_features, out_features, yr);
+      else
+        std::copy_n(b, out_features, yr);
+    }
     beta = 1.0f;
   }
   gemm(false, true, rows, out_features, in, 1.0f, x.data(), in, weight.data(), in, beta,
        y.data(), out_features);
 
   if (y.requires_grad()) {
-    tape().record([x, weight, bias, y, rows, in, out_features]() mutable {
+    tape().record([x, weight, bias, residual, y, rows, in, out_features]() mutable {
       ProfileScope backward_scope("linear.backward");
       const float* dY = y.grad();  // [rows, out]
       if (x.requires_grad()) {  // dx [rows, in] += dY [rows, out] · W [out, in]
@@ -49,6 +63,13 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       if (weight.requires_grad())  // dW [out, in] += dY^T · x
         gemm(true, false, out_features, in, rows, 1.0f, dY, out_features, x.data(), in, 1.0f,
              weight.grad(), in);
+      if (residual.defined() && residual.requires_grad()) {
+        bool fresh = false;
+        float* dR = residual.grad_for_overwrite(&fresh);
+        const int64_t n = rows * out_features;
+#pragma omp parallel for if (n > kParallelMinWork)
+        for (int64_t i = 0; i < n; i++) dR[i] = fresh ? dY[i] : dR[i] + dY[i];
+      }
       if (bias.defined() && bias.requires_grad()) {
         add_column_sums(rows, out_features, bias.grad(),
                         [dY, out_features](int64_t r, int64_t o) { return dY[r * out_features + o]; });
@@ -56,6 +77,17 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     });
   }
   return y;
+}
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  return linear_impl(x, weight, bias, Tensor());
+}
+
+Tensor linear_residual(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                       const Tensor& residual) {
+  return linear_impl(x, weight, bias, residual);
 }
 
 }  // namespace tg

@@ -27,6 +27,10 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans
 
 // y [..., out] = x [..., in] · weight [out, in]^T + bias [out]  (bias may be undefined).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
+// residual [..., out] + linear(x, weight, bias) in one pass: a transformer block's
+// "x + c_proj(...)" without a separate add over the residual stream.
+Tensor linear_residual(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                       const Tensor& residual);
 
 // ---- element-wise ----------------------------------------------------------------------------
 // a + b where b has a's shape or is a trailing part of it (a bias broadcast over rows).

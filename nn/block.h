@@ -19,6 +19,10 @@ class Block : public Module {
   }
   // x [B, T, C] → [B, T, C]; p = dropout probability (0 in eval), rng its random stream.
   Tensor forward(const Tensor& x, float p, Rng& rng) const {
+    if (p == 0.0f) {  // no dropout between projection and residual: fuse the adds
+      Tensor h = attn.forward_plus(ln_1.forward(x), x);
+      return mlp.forward_plus(ln_2.forward(h), h);
+    }
     Tensor h = add(x, dropout(attn.forward(ln_1.forward(x)), p, rng));
     return add(h, dropout(mlp.forward(ln_2.forward(h)), p, rng));
   }

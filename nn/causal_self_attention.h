@@ -21,6 +21,10 @@ class CausalSelfAttention : public Module {
   Tensor forward(const Tensor& x) const {
     return c_proj.forward(causal_attention(c_attn.forward(x), n_head, window));
   }
+  // residual + forward(x), with the add fused into c_proj
+  Tensor forward_plus(const Tensor& x, const Tensor& residual) const {
+    return c_proj.forward_plus(causal_attention(c_attn.forward(x), n_head, window), residual);
+  }
 
   Linear c_attn;  // C → 3C
   Linear c_proj;  // C → C, a residual projection (scaled init)

@@ -17,6 +17,10 @@ class Linear : public Module {
     }
   }
   Tensor forward(const Tensor& x) const { return linear(x, weight, bias); }  // [..., in] → [..., out]
+  // residual + forward(x), fused (residual [..., out])
+  Tensor forward_plus(const Tensor& x, const Tensor& residual) const {
+    return linear_residual(x, weight, bias, residual);
+  }
 
   Tensor weight;  // [out, in]
   Tensor bias;    // [out], undefined without bias

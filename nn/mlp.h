@@ -14,6 +14,10 @@ class MLP : public Module {
     register_module("c_proj", &c_proj);
   }
   Tensor forward(const Tensor& x) const { return c_proj.forward(gelu(c_fc.forward(x))); }
+  // residual + forward(x), with the add fused into c_proj
+  Tensor forward_plus(const Tensor& x, const Tensor& residual) const {
+    return c_proj.forward_plus(gelu(c_fc.forward(x)), residual);
+  }
 
   Linear c_fc;    // C → 4C
   Linear c_proj;  // 4C → C, a residual projection (scaled init)

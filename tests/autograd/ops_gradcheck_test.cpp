@@ -36,6 +36,16 @@ TEST(Gradcheck, LinearWithAndWithoutBias) {
   gradcheck([](const Inputs& v) { return linear(v[0], v[1], v[2]); }, {one, w, b});
 }
 
+TEST(Gradcheck, LinearPlusResidual) {
+  Tensor x = random_tensor({2, 3, 7}, 40), w = random_tensor({5, 7}, 41), b = random_tensor({5}, 42);
+  Tensor r = random_tensor({2, 3, 5}, 43);
+  gradcheck([](const Inputs& v) { return linear_residual(v[0], v[1], v[2], v[3]); }, {x, w, b, r});
+  gradcheck([](const Inputs& v) { return linear_residual(v[0], v[1], Tensor(), v[2]); }, {x, w, r});
+  // The residual used again downstream: its gradient must add up from both uses.
+  gradcheck([](const Inputs& v) { return mul(linear_residual(v[0], v[1], v[2], v[3]), v[3]); },
+            {x, w, b, r});
+}
+
 TEST(Gradcheck, AddSameShapeAndBroadcastBias) {
   Tensor a = random_tensor({3, 4, 5}, 11), b = random_tensor({3, 4, 5}, 12);
   gradcheck([](const Inputs& x) { return add(x[0], x[1]); }, {a, b});

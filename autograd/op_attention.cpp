@@ -39,12 +39,10 @@ constexpr int64_t kMaxQueryBlock = 64;
 struct BandLayout {
   int64_t T = 0, W = 0;
   int64_t block = kMaxQueryBlock;  // query rows per block
-  int64_t blocks = 0;
   int64_t max_span = 0;
 
   BandLayout(int64_t T_, int64_t W_) : T(T_), W(W_) {
     if (W < T) block = std::clamp<int64_t>(W / 4, 16, kMaxQueryBlock);
-    blocks = (T + block - 1) / block;
     for (int64_t q0 = 0; q0 < T; q0 += block) max_span = std::max(max_span, span(q0));
   }
   int64_t rows(int64_t q0) const { return std::min(block, T - q0); }
@@ -53,10 +51,11 @@ struct BandLayout {
 };
 
 // P for one query block, [nq, span]: scaled scores q·kᵀ, then exp(score − lse) on each row's
-// band and 0 elsewhere. Forward computes lse (each row's log-sum-exp) here; backward passes the
-// saved lse back in and gets the very same P, without having kept it.
+// band and 0 elsewhere. Forward passes lse_out and gets each row's log-sum-exp written there;
+// backward passes the saved values as lse_in and gets the very same P, without having kept it.
 void block_probabilities(const BandLayout& band, int64_t q0, const float* q_h, const float* k_h,
-                         int64_t HS, float scale, float* p, float* lse, bool compute_lse) {
+                         int64_t HS, float scale, float* p, float* lse_out, const float* lse_in) {
+  const float* lse = lse_out ? lse_out : lse_in;
   const int64_t nq = band.rows(q0), k0 = band.first_key(q0), span = band.span(q0);
   gemm(false, true, nq, span, HS, scale, q_h + q0 * HS, HS, k_h + k0 * HS, HS, 0.0f, p, span);
   for (int64_t i = 0; i < nq; i++) {
@@ -64,9 +63,9 @@ void block_probabilities(const BandLayout& band, int64_t q0, const float* q_h, c
     const int64_t lo = std::max<int64_t>(0, t - band.W + 1) - k0, hi = t - k0;  // valid cols
     Eigen::Map<Eigen::ArrayXf> row(p + i * span, span);
     Eigen::Map<Eigen::ArrayXf> valid(p + i * span + lo, hi - lo + 1);
-    if (compute_lse) {
+    if (lse_out) {
       const float mx = valid.maxCoeff();
-      lse[t] = mx + std::log((valid - mx).exp().sum());
+      lse_out[t] = mx + std::log((valid - mx).exp().sum());
     }
     valid = (valid - lse[t]).exp();
     row.head(lo).setZero();
@@ -134,7 +133,7 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
       pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
       float* lse_h = LSE + (b * NH + h) * T;
       for (int64_t q0 = 0; q0 < T; q0 += band.block) {
-        block_probabilities(band, q0, q_h, k_h, HS, scale, p, lse_h, /*compute_lse=*/true);
+        block_probabilities(band, q0, q_h, k_h, HS, scale, p, /*lse_out=*/lse_h, nullptr);
         gemm(false, false, band.rows(q0), HS, band.span(q0), 1.0f, p, band.span(q0),
              v_h + band.first_key(q0) * HS, HS, 0.0f, Y + (b * T + q0) * C + h * HS, C);
       }
@@ -160,10 +159,10 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
           for (int64_t t = 0; t < T; t++)
             std::copy_n(dY + (b * T + t) * C + h * HS, HS, dy_h + t * HS);
           std::fill_n(dq_h, 3 * T * HS, 0.0f);
-          float* lse_h = const_cast<float*>(LSE) + (b * NH + h) * T;  // read only here
+          const float* lse_h = LSE + (b * NH + h) * T;
           for (int64_t q0 = 0; q0 < T; q0 += band.block) {
             const int64_t nq = band.rows(q0), k0 = band.first_key(q0), span = band.span(q0);
-            block_probabilities(band, q0, q_h, k_h, HS, scale, p, lse_h, /*compute_lse=*/false);
+            block_probabilities(band, q0, q_h, k_h, HS, scale, p, nullptr, /*lse_in=*/lse_h);
             const float* dy = dy_h + q0 * HS;
             gemm(false, true, nq, span, HS, 1.0f, dy, HS, v_h + k0 * HS, HS, 0.0f, dp, span);
             for (int64_t i = 0; i < nq; i++) {  // dS = P ⊙ (dP − rowsum(dP ⊙ P)), in place

@@ -67,10 +67,8 @@ void add_sample(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("sample", "generate text from a checkpoint");
   auto config_file = add_config_option(cmd);
   cmd->add_option("--checkpoint", a->checkpoint, "checkpoint file (required)");
-  auto* p = cmd->add_option("--prompt", a->prompt, "text to continue");
-  auto* f = cmd->add_option("--prompt_file", a->prompt_file, "file whose text to continue");
-  (void)p;
-  (void)f;
+  cmd->add_option("--prompt", a->prompt, "text to continue");
+  cmd->add_option("--prompt_file", a->prompt_file, "file whose text to continue");
   cmd->add_option("--max_new_tokens", a->options.max_new_tokens, "tokens to generate")->capture_default_str();
   cmd->add_option("--temperature", a->options.temperature, "0: greedy")->capture_default_str();
   cmd->add_option("--top_k", a->options.top_k, "keep the k most likely tokens (0: all)")->capture_default_str();

@@ -94,7 +94,7 @@ void check_ids(const GPTConfig& config, const Ids& ids, const char* what) {
 
 GPTOutput GPT::forward(const Ids& ids, const Ids* targets, bool want_logits) {
   check_ids(config_, ids, "input ids");
-  const int64_t B = ids.shape[0], T = ids.shape[1];
+  const int64_t T = ids.shape[1];
   for (int64_t i = 0; i < ids.numel(); i++)
     if (ids.data[i] < 0 || ids.data[i] >= config_.vocab_size)
       throw std::out_of_range("input ids: token id " + std::to_string(ids.data[i]) +
@@ -118,7 +118,6 @@ GPTOutput GPT::forward(const Ids& ids, const Ids* targets, bool want_logits) {
   }
   out.logits = linear(x, wte.weight, Tensor());  // tied lm_head: [B, T, V]
   if (targets) out.loss = cross_entropy(out.logits, *targets, -1);
-  (void)B;
   return out;
 }
 

@@ -10,22 +10,13 @@
 #include <fstream>
 #include <regex>
 
+#include "tests/train/run_command.h"
+
 namespace {
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int status;
-  std::string output;
-};
-
-Outcome shell(const std::string& cmd) {
-  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof(buf), pipe)) out.append(buf, n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using Outcome = tg::testing::CommandOutcome;
+Outcome shell(const std::string& command) { return tg::testing::run_command(command); }
 
 double eval_loss(const std::string& bin, const std::string& ckpt, const std::string& data) {
   Outcome r = shell(bin + " eval --json --checkpoint " + ckpt + " --data " + data);

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/train/run_command.h"
 #include "train/checkpoint.h"
 
 namespace tg {
@@ -21,20 +22,10 @@ namespace fs = std::filesystem;
 
 const std::string kBinary = TAPEGPT_BINARY;
 
-struct Outcome {
-  int status;
-  std::string output;
-};
+using Outcome = testing::CommandOutcome;
 
-Outcome run(const std::string& args) {
-  std::string cmd = kBinary + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof(buf), pipe)) out.append(buf, n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+// `tapegpt ARGS`, through the shell (ARGS may quote).
+Outcome run(const std::string& args) { return testing::run_command(kBinary + " " + args); }
 
 class TrainerTest : public ::testing::Test {
  protected:

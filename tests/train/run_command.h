@@ -1,0 +1,25 @@
+// run_command.h — runs a shell command for the end-to-end tests and keeps its exit status and
+// its output (stdout and stderr together).
+#pragma once
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+namespace tg::testing {
+
+struct CommandOutcome {
+  int status;  // exit code, -1 when killed by a signal
+  std::string output;
+};
+
+inline CommandOutcome run_command(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof(buf), pipe)) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace tg::testing

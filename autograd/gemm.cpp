@@ -1,6 +1,7 @@
 #include "autograd/gemm.h"
 
 #include <Eigen/Core>
+#include <omp.h>
 #include <stdexcept>
 #include <string>
 
@@ -36,12 +37,38 @@ void eigen_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
     c.noalias() += alpha * a.transpose() * b.transpose();
 }
 
+// One row times a transposed matrix, y [N] = alpha·W [N, K]·x [K] + beta·y: the shape of every
+// product while generating one token. It is a read of W and nothing more, so it goes as fast as
+// memory allows: a dot product per row of W, and rows split between threads when W is big
+// enough for two cores' bandwidth to matter (a GEMM library's packing is pure overhead here).
+void row_times_transposed(int64_t N, int64_t K, float alpha, const float* x, const float* W,
+                          int64_t ldw, float beta, float* y) {
+  constexpr int64_t kParallelMinWeights = 1 << 16;
+  const int threads = (N * K >= kParallelMinWeights && !omp_in_parallel()) ? omp_get_max_threads() : 1;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int p = 0; p < threads; p++) {
+    const int64_t begin = N * p / threads, end = N * (p + 1) / threads;
+    ConstMap w(W + begin * ldw, end - begin, K, Eigen::OuterStride<>(ldw));
+    Eigen::Map<const Eigen::VectorXf> v(x, K);
+    Eigen::Map<Eigen::VectorXf> out(y + begin, end - begin);
+    if (beta == 0.0f)
+      out.setZero();
+    else if (beta != 1.0f)
+      out *= beta;
+    out.noalias() += alpha * (w * v);
+  }
+}
+
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
           int64_t ldc) {
   if (M == 0 || N == 0) return;
+  if (M == 1 && !trans_a && trans_b && K > 0) {
+    row_times_transposed(N, K, alpha, A, B, ldb, beta, C);
+    return;
+  }
 #ifdef TAPEGPT_HAVE_DNNL
   if (K == 0) {  // oneDNN wants K >= 1; the product is then just beta * C
     eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

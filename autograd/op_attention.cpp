@@ -26,6 +26,7 @@
 #include <omp.h>
 
 #include "autograd/gemm.h"
+#include "autograd/kernels.h"
 #include "autograd/ops.h"
 #include "autograd/profile.h"
 #include "autograd/tape.h"
@@ -187,42 +188,23 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
 
 namespace tg {
 
-Tensor attention_step(const Tensor& qkv_row, const Tensor& k_cache, const Tensor& v_cache,
-                      int64_t pos, int n_head, int window) {
-  const int64_t C = k_cache.size(1), NH = n_head, HS = C / NH;
-  if (qkv_row.numel() != 3 * C || pos < 0 || pos >= k_cache.size(0))
-    throw std::invalid_argument("attention_step: qkv " + shape_str(qkv_row.shape()) +
-                                " / position " + std::to_string(pos) + " do not fit cache " +
-                                shape_str(k_cache.shape()));
-  const float* qkv = qkv_row.data();
-  float *K = k_cache.data(), *V = v_cache.data();
-  std::copy_n(qkv + C, C, K + pos * C);
-  std::copy_n(qkv + 2 * C, C, V + pos * C);
-  const int64_t first = (window > 0) ? std::max<int64_t>(0, pos - window + 1) : 0;
-  const int64_t n = pos - first + 1;
+void attend_cached(const float* q, const float* K, const float* V, int64_t C, int n_head,
+                   int64_t first, int64_t last, float* Y, float* p) {
+  const int64_t HS = C / n_head, n = last - first + 1;
   const float scale = 1.0f / std::sqrt(static_cast<float>(HS));
-  Tensor y = Tensor::zeros({1, C});
-  float* Y = y.data();
-  std::vector<float> p(n);
-  for (int64_t h = 0; h < NH; h++) {
-    const float* q = qkv + h * HS;
-    float mx = -std::numeric_limits<float>::infinity();
-    for (int64_t j = 0; j < n; j++) {
-      const float* k = K + (first + j) * C + h * HS;
-      float d = 0.0f;
-      for (int64_t i = 0; i < HS; i++) d += q[i] * k[i];
-      p[j] = d * scale;
-      mx = std::max(mx, p[j]);
-    }
-    float total = 0.0f;
-    for (int64_t j = 0; j < n; j++) total += (p[j] = std::exp(p[j] - mx));
-    for (int64_t j = 0; j < n; j++) {
-      const float w = p[j] / total;
-      const float* v = V + (first + j) * C + h * HS;
-      for (int64_t i = 0; i < HS; i++) Y[h * HS + i] += w * v[i];
-    }
+  for (int64_t h = 0; h < n_head; h++) {
+    Eigen::Map<const Eigen::VectorXf> qh(q + h * HS, HS);
+    // This head's slice of the cached keys and values: n rows of HS, C apart.
+    Eigen::Map<const Eigen::MatrixXf, 0, Eigen::OuterStride<>> k(K + first * C + h * HS, HS, n,
+                                                                   Eigen::OuterStride<>(C));
+    Eigen::Map<const Eigen::MatrixXf, 0, Eigen::OuterStride<>> v(V + first * C + h * HS, HS, n,
+                                                                   Eigen::OuterStride<>(C));
+    Eigen::Map<Eigen::VectorXf> scores(p, n);
+    scores.noalias() = scale * (k.transpose() * qh);
+    scores = (scores.array() - scores.maxCoeff()).exp();
+    scores /= scores.sum();
+    Eigen::Map<Eigen::VectorXf>(Y + h * HS, HS).noalias() = v * scores;
   }
-  return y;
 }
 
 }  // namespace tg

@@ -6,6 +6,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 
+#include "autograd/kernels.h"
 #include "autograd/ops.h"
 #include "autograd/profile.h"
 #include "autograd/parallel.h"
@@ -30,17 +31,19 @@ void for_chunks(int64_t n, F f) {
 }
 }  // namespace
 
-Tensor gelu(const Tensor& x) {
-  ProfileScope forward_scope("gelu.forward");
-  const int64_t n = x.numel();
-  Tensor y = Tensor::empty(x.shape(), needs_grad({&x}));
-  const float* X = x.data();
-  float* Y = y.data();
+void gelu_values(const float* X, int64_t n, float* Y) {
   for_chunks(n, [&](int64_t at, int64_t count) {
     ConstArrayMap v(X + at, count);
     ArrayMap out(Y + at, count);
     out = 0.5f * v * (1.0f + (kSqrt2OverPi * (v + kCubic * v.cube())).tanh());
   });
+}
+
+Tensor gelu(const Tensor& x) {
+  ProfileScope forward_scope("gelu.forward");
+  const int64_t n = x.numel();
+  Tensor y = Tensor::empty(x.shape(), needs_grad({&x}));
+  gelu_values(x.data(), n, y.data());
   if (y.requires_grad()) {
     tape().record([x, y, n]() {
       ProfileScope backward_scope("gelu.backward");

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "autograd/kernels.h"
 #include "autograd/ops.h"
 #include "autograd/profile.h"
 #include "autograd/parallel.h"
@@ -14,16 +15,8 @@
 
 namespace tg {
 
-Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
-  ProfileScope forward_scope("layer_norm.forward");
-  const int64_t C = x.size(-1);
-  const int64_t rows = x.numel() / C;
-  check_shape(weight, {C}, "layer_norm weight");
-  if (bias.defined()) check_shape(bias, {C}, "layer_norm bias");
-  Tensor y = Tensor::empty(x.shape(), needs_grad({&x, &weight, &bias}));
-  Tensor mean = Tensor::empty({rows}), rstd = Tensor::empty({rows});
-  const float *X = x.data(), *W = weight.data(), *Bv = bias.defined() ? bias.data() : nullptr;
-  float *Y = y.data(), *M = mean.data(), *R = rstd.data();
+void layer_norm_rows(const float* X, int64_t rows, int64_t C, const float* W, const float* Bv,
+                     float eps, float* Y, float* M, float* R) {
 #pragma omp parallel for if (rows * C > kParallelMinWork)
   for (int64_t r = 0; r < rows; r++) {
     const float* xr = X + r * C;
@@ -34,11 +27,23 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
     for (int64_t c = 0; c < C; c++) v += (xr[c] - m) * (xr[c] - m);
     v /= C;
     float s = 1.0f / std::sqrt(v + eps);
-    M[r] = m;
-    R[r] = s;
+    if (M) M[r] = m;
+    if (R) R[r] = s;
     float* yr = Y + r * C;
     for (int64_t c = 0; c < C; c++) yr[c] = (xr[c] - m) * s * W[c] + (Bv ? Bv[c] : 0.0f);
   }
+}
+
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
+  ProfileScope forward_scope("layer_norm.forward");
+  const int64_t C = x.size(-1);
+  const int64_t rows = x.numel() / C;
+  check_shape(weight, {C}, "layer_norm weight");
+  if (bias.defined()) check_shape(bias, {C}, "layer_norm bias");
+  Tensor y = Tensor::empty(x.shape(), needs_grad({&x, &weight, &bias}));
+  Tensor mean = Tensor::empty({rows}), rstd = Tensor::empty({rows});
+  layer_norm_rows(x.data(), rows, C, weight.data(), bias.defined() ? bias.data() : nullptr, eps,
+                  y.data(), mean.data(), rstd.data());
   if (y.requires_grad()) {
     tape().record([x, weight, bias, y, mean, rstd, rows, C]() {
       ProfileScope backward_scope("layer_norm.backward");

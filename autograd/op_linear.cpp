@@ -6,12 +6,33 @@
 #include <stdexcept>
 
 #include "autograd/gemm.h"
+#include "autograd/kernels.h"
 #include "autograd/ops.h"
 #include "autograd/profile.h"
 #include "autograd/parallel.h"
 #include "autograd/tape.h"
 
 namespace tg {
+
+void linear_rows(const float* x, int64_t rows, int64_t in, const float* weight, const float* b,
+                 int64_t out_features, const float* R, float* Y) {
+  float beta = 0.0f;
+  if (b || R) {  // the GEMM then adds onto them (beta = 1)
+#pragma omp parallel for if (rows * out_features > kParallelMinWork)
+    for (int64_t r = 0; r < rows; r++) {
+      float* yr = Y + r * out_features;
+      const float* rr = R ? R + r * out_features : nullptr;
+      if (rr && b)
+        for (int64_t o = 0; o < out_features; o++) yr[o] = rr[o] + b[o];
+      else if (rr && rr != yr)
+        std::copy_n(rr, out_features, yr);
+      else if (b)
+        std::copy_n(b, out_features, yr);
+    }
+    beta = 1.0f;
+  }
+  gemm(false, true, rows, out_features, in, 1.0f, x, in, weight, in, beta, Y, out_features);
+}
 
 namespace {
 
@@ -30,25 +51,8 @@ Tensor linear_impl(const Tensor& x, const Tensor& weight, const Tensor& bias,
   if (residual.defined()) check_shape(residual, out_shape, "linear residual");
   Tensor y = Tensor::empty(out_shape, needs_grad({&x, &weight, &bias, &residual}));
 
-  float beta = 0.0f;
-  if (bias.defined() || residual.defined()) {  // the GEMM then adds onto them (beta = 1)
-    float* Y = y.data();
-    const float* b = bias.defined() ? bias.data() : nullptr;
-    const float* R = residual.defined() ? residual.data() : nullptr;
-#pragma omp parallel for if (rows * out_features > kParallelMinWork)
-    for (int64_t r = 0; r < rows; r++) {
-      float* yr = Y + r * out_features;
-      if (R && b)
-        for (int64_t o = 0; o < out_features; o++) yr[o] = R[r * out_features + o] + b[o];
-      else if (R)
-        std::copy_n(R + r * out_features, out_features, yr);
-      else
-        std::copy_n(b, out_features, yr);
-    }
-    beta = 1.0f;
-  }
-  gemm(false, true, rows, out_features, in, 1.0f, x.data(), in, weight.data(), in, beta,
-       y.data(), out_features);
+  linear_rows(x.data(), rows, in, weight.data(), bias.defined() ? bias.data() : nullptr,
+              out_features, residual.defined() ? residual.data() : nullptr, y.data());
 
   if (y.requires_grad()) {
     tape().record([x, weight, bias, residual, y, rows, in, out_features]() mutable {

@@ -65,13 +65,6 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
 // Only the band is computed, so a local layer costs O(T·W), not O(T²).
 Tensor causal_attention(const Tensor& qkv, int n_head, int window = 0);
 
-// One new position of causal attention at inference (no gradient): qkv_row [1, 3C] holds the
-// new position's q, k, v. Its k and v are stored at row `pos` of k_cache / v_cache
-// ([T_max, C]); the query attends to cached rows max(0, pos−W+1) .. pos (W = window, 0 =
-// dense), so a local layer reads only the last W positions. Returns y [1, C].
-Tensor attention_step(const Tensor& qkv_row, const Tensor& k_cache, const Tensor& v_cache,
-                      int64_t pos, int n_head, int window);
-
 // ---- shapes ----------------------------------------------------------------------------------
 Tensor reshape(const Tensor& x, const Shape& shape);   // same element count, shares nothing
 Tensor split_heads(const Tensor& x, int n_head);       // [B, T, C] → [B, NH, T, HS]

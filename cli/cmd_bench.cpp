@@ -56,11 +56,12 @@ void run_bench(BenchArgs a) {
                 "\"threads\": %d, \"n_layer\": %ld, \"n_embd\": %ld, \"vocab_size\": %ld, \"block_size\": %ld, "
                 "\"prompt_len\": %ld, \"gen_tokens\": %ld, \"gen_ms_median\": %.3f, "
                 "\"tokens_per_s\": %.2f, \"weight_mb_per_token\": %.1f, "
-                "\"weight_gb_per_s\": %.2f, \"peak_rss_mb\": %.1f}\n",
+                "\"weight_gb_per_s\": %.2f, \"read_gb_per_s\": %.2f, \"bandwidth_fraction\": %.3f, "
+                "\"peak_rss_mb\": %.1f}\n",
                 num_threads(), (long)a.model.n_layer, (long)a.model.n_embd, (long)a.model.vocab_size,
                 (long)a.model.block_size, (long)a.prompt_len, (long)a.gen_tokens, g.ms_median,
                 g.tokens_per_s, g.weight_bytes_per_token / 1e6, g.achieved_gb_per_s,
-                g.peak_rss_mb);
+                g.read_gb_per_s, g.achieved_gb_per_s / g.read_gb_per_s, g.peak_rss_mb);
     return;
   }
   BenchResult r = bench_training(a.model, a.batch_size, a.steps, a.warmup, a.seed, a.profile);

@@ -121,35 +121,4 @@ GPTOutput GPT::forward(const Ids& ids, const Ids* targets, bool want_logits) {
   return out;
 }
 
-KVCache GPT::new_kv_cache() const {
-  KVCache cache;
-  for (int64_t i = 0; i < config_.n_layer; i++) {
-    cache.k.push_back(Tensor::zeros({config_.block_size, config_.n_embd}));
-    cache.v.push_back(Tensor::zeros({config_.block_size, config_.n_embd}));
-  }
-  return cache;
-}
-
-Tensor GPT::forward_step(int32_t token, KVCache& cache) {
-  if (token < 0 || token >= config_.vocab_size)
-    throw std::out_of_range("token id " + std::to_string(token) +
-                            " is outside the vocabulary (vocab_size=" +
-                            std::to_string(config_.vocab_size) + ")");
-  if (cache.length >= config_.block_size)
-    throw std::invalid_argument("forward_step: the cache is full (block_size=" +
-                                std::to_string(config_.block_size) + ")");
-  NoGrad no_grad;
-  const int64_t pos = cache.length;
-  Tensor x = add(wte.forward(Ids{{1}, {token}}), wpe.forward(Ids{{1}, {static_cast<int32_t>(pos)}}));
-  for (size_t i = 0; i < h.size(); i++) {
-    const Block& b = *h[i];
-    Tensor qkv = b.attn.c_attn.forward(b.ln_1.forward(x));  // [1, 3C]
-    Tensor y = attention_step(qkv, cache.k[i], cache.v[i], pos, b.attn.n_head, b.attn.window);
-    x = add(x, b.attn.c_proj.forward(y));
-    x = add(x, b.mlp.forward(b.ln_2.forward(x)));
-  }
-  cache.length++;
-  return linear(ln_f.forward(x), wte.weight, Tensor()).view_as_shape({config_.vocab_size});
-}
-
 }  // namespace tg

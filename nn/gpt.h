@@ -21,10 +21,17 @@ struct GPTOutput {
 };
 
 // Keys and values of every layer for the positions seen so far: generation with it costs one
-// position's compute per new token instead of a pass over the whole context.
+// position's compute per new token instead of a pass over the whole context. It also owns the
+// scratch rows the tape-free inference path works in, so a generated token allocates nothing.
 struct KVCache {
+  static constexpr int64_t kMaxRows = 64;  // positions computed together when encoding a prompt
+
   int64_t length = 0;        // positions cached (the next token goes at this position)
   std::vector<Tensor> k, v;  // per layer: [block_size, C]
+  // Scratch for up to kMaxRows positions: residual stream, LayerNorm output, q|k|v, attention
+  // output, MLP hidden, attention scores; and the logits of the last position.
+  std::vector<float> x, normed, qkv, attended, hidden, scores;
+  Tensor logits;  // [V]
 };
 
 class GPT : public Module {
@@ -40,10 +47,13 @@ class GPT : public Module {
   // no [B, T, V] logits are made (training: 2 × 411 MB less at GPT-2's vocabulary, 2048 rows).
   GPTOutput forward(const Ids& ids, const Ids* targets = nullptr, bool want_logits = true);
 
-  // Inference, one token: logits [V] for `token` at position cache.length, attending to the
-  // cached positions; appends the token's keys and values. Needs cache.length < block_size.
+  // Inference without the tape (nn/gpt_inference.cpp): encodes `tokens` at positions
+  // cache.length, cache.length + 1, ..., attending to the cached positions, appends their keys
+  // and values, and returns the logits [V] of the last one. The returned tensor is the cache's
+  // own buffer: the next call overwrites it. Needs cache.length + tokens.size() <= block_size.
   KVCache new_kv_cache() const;
-  Tensor forward_step(int32_t token, KVCache& cache);
+  Tensor forward_tokens(const std::vector<int32_t>& tokens, KVCache& cache) const;
+  Tensor forward_step(int32_t token, KVCache& cache) const;  // one token
 
   // Dropout on/off (train: on). Eval mode needs no gradient either: use NoGrad.
   void set_training(bool on) { training_ = on; }

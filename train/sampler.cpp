@@ -11,12 +11,26 @@ int32_t sample_token(const float* logits, int64_t V, const SampleOptions& o, Rng
   const float u = rng.next_uniform();
   if (o.temperature <= 0.0f)
     return static_cast<int32_t>(std::max_element(logits, logits + V) - logits);
-  // Candidates sorted by logit, most likely first (stable, so ties break by id).
+  const bool whole_vocabulary = (o.top_k <= 0 || o.top_k >= V) && o.top_p >= 1.0f;
+  if (whole_vocabulary) {  // no ranking needed: walk the distribution in id order
+    const float top = *std::max_element(logits, logits + V);
+    double total = 0.0;
+    for (int64_t i = 0; i < V; i++) total += std::exp((logits[i] - top) / o.temperature);
+    const double target = u * total;
+    double running = 0.0;
+    for (int64_t i = 0; i < V; i++) {
+      running += std::exp((logits[i] - top) / o.temperature);
+      if (target < running) return static_cast<int32_t>(i);
+    }
+    return static_cast<int32_t>(V - 1);
+  }
+  // Candidates ranked by logit, most likely first, ties by id; only the top k need ranking.
+  int64_t keep = (o.top_k > 0 && o.top_k < V) ? o.top_k : V;
   std::vector<int32_t> order(V);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
-  int64_t keep = (o.top_k > 0 && o.top_k < V) ? o.top_k : V;
+  std::partial_sort(order.begin(), order.begin() + keep, order.end(), [&](int32_t a, int32_t b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  });
   std::vector<double> p(keep);
   double total = 0.0;
   for (int64_t i = 0; i < keep; i++)
@@ -51,7 +65,7 @@ std::vector<int32_t> generate(GPT& model, const std::vector<int32_t>& prompt,
   Tensor logits;
   auto prefill = [&] {  // (re)encode the whole context; logits of its last position remain
     cache.length = 0;
-    for (int32_t t : context) logits = model.forward_step(t, cache);
+    logits = model.forward_tokens(context, cache);
   };
   prefill();
   std::vector<int32_t> produced;

@@ -1,0 +1,106 @@
+// GPT inference with a KV cache, off the tape.
+//
+// Generating a token is ~12·L·C² multiply-adds on one row: for a small model that is
+// microseconds, less than the bookkeeping of building Tensors and checking shapes for the ~10
+// ops of every layer. So this path runs the same forward kernels as the ops (kernels.h) on the
+// cache's own scratch rows: nothing is allocated per token, and a one-row product is a
+// matrix-vector read of the weights (gemm.cpp). Encoding a prompt goes up to KVCache::kMaxRows
+// positions at a time, as GEMMs.
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "autograd/kernels.h"
+#include "nn/gpt.h"
+
+namespace tg {
+namespace {
+const float* data_or_null(const Tensor& t) { return t.defined() ? t.data() : nullptr; }
+}  // namespace
+
+KVCache GPT::new_kv_cache() const {
+  const int64_t C = config_.n_embd, rows = KVCache::kMaxRows;
+  KVCache cache;
+  for (int64_t i = 0; i < config_.n_layer; i++) {
+    cache.k.push_back(Tensor::zeros({config_.block_size, C}));
+    cache.v.push_back(Tensor::zeros({config_.block_size, C}));
+  }
+  cache.x.resize(rows * C);
+  cache.normed.resize(rows * C);
+  cache.qkv.resize(rows * 3 * C);
+  cache.attended.resize(rows * C);
+  cache.hidden.resize(rows * 4 * C);
+  cache.scores.resize(rows * config_.block_size);
+  cache.logits = Tensor::zeros({config_.vocab_size});
+  return cache;
+}
+
+Tensor GPT::forward_step(int32_t token, KVCache& cache) const {
+  return forward_tokens({token}, cache);
+}
+
+Tensor GPT::forward_tokens(const std::vector<int32_t>& tokens, KVCache& cache) const {
+  if (tokens.empty()) throw std::invalid_argument("forward_tokens: no tokens");
+  for (int32_t token : tokens)
+    if (token < 0 || token >= config_.vocab_size)
+      throw std::out_of_range("token id " + std::to_string(token) +
+                              " is outside the vocabulary (vocab_size=" +
+                              std::to_string(config_.vocab_size) + ")");
+  if (cache.length + static_cast<int64_t>(tokens.size()) > config_.block_size)
+    throw std::invalid_argument("forward_tokens: " + std::to_string(tokens.size()) +
+                                " more positions do not fit the cache (" +
+                                std::to_string(cache.length) + " of block_size=" +
+                                std::to_string(config_.block_size) + " used)");
+  const int64_t C = config_.n_embd, V = config_.vocab_size, T_max = config_.block_size;
+  float *x = cache.x.data(), *normed = cache.normed.data(), *qkv = cache.qkv.data();
+  float *attended = cache.attended.data(), *hidden = cache.hidden.data();
+
+  for (size_t done = 0; done < tokens.size();) {
+    const int64_t n = std::min<int64_t>(KVCache::kMaxRows, tokens.size() - done);
+    const int64_t pos0 = cache.length;
+    for (int64_t r = 0; r < n; r++) {  // token embedding + position embedding
+      const float* te = wte.weight.data() + int64_t{tokens[done + r]} * C;
+      const float* pe = wpe.weight.data() + (pos0 + r) * C;
+      for (int64_t c = 0; c < C; c++) x[r * C + c] = te[c] + pe[c];
+    }
+    for (size_t i = 0; i < h.size(); i++) {
+      const Block& b = *h[i];
+      float *K = cache.k[i].data(), *V_ = cache.v[i].data();
+      layer_norm_rows(x, n, C, b.ln_1.weight.data(), data_or_null(b.ln_1.bias), 1e-5f, normed,
+                      nullptr, nullptr);
+      linear_rows(normed, n, C, b.attn.c_attn.weight.data(), data_or_null(b.attn.c_attn.bias),
+                  3 * C, nullptr, qkv);
+      for (int64_t r = 0; r < n; r++) {  // cache the new keys and values first: rows attend
+        std::copy_n(qkv + r * 3 * C + C, C, K + (pos0 + r) * C);  // to each other causally
+        std::copy_n(qkv + r * 3 * C + 2 * C, C, V_ + (pos0 + r) * C);
+      }
+#pragma omp parallel for if (n * (pos0 + n) * C > (1 << 16))
+      for (int64_t r = 0; r < n; r++) {
+        const int64_t last = pos0 + r;
+        const int64_t first = b.attn.window > 0 ? std::max<int64_t>(0, last - b.attn.window + 1) : 0;
+        attend_cached(qkv + r * 3 * C, K, V_, C, b.attn.n_head, first, last, attended + r * C,
+                      cache.scores.data() + r * T_max);
+      }
+      linear_rows(attended, n, C, b.attn.c_proj.weight.data(), data_or_null(b.attn.c_proj.bias),
+                  C, x, x);
+      layer_norm_rows(x, n, C, b.ln_2.weight.data(), data_or_null(b.ln_2.bias), 1e-5f, normed,
+                      nullptr, nullptr);
+      linear_rows(normed, n, C, b.mlp.c_fc.weight.data(), data_or_null(b.mlp.c_fc.bias), 4 * C,
+                  nullptr, hidden);
+      gelu_values(hidden, n * 4 * C, hidden);
+      linear_rows(hidden, n, 4 * C, b.mlp.c_proj.weight.data(), data_or_null(b.mlp.c_proj.bias),
+                  C, x, x);
+    }
+    cache.length += n;
+    done += n;
+    if (done == tokens.size()) {  // logits of the last position only
+      const float* last = x + (n - 1) * C;
+      layer_norm_rows(last, 1, C, ln_f.weight.data(), data_or_null(ln_f.bias), 1e-5f, normed,
+                      nullptr, nullptr);
+      linear_rows(normed, 1, C, wte.weight.data(), nullptr, V, nullptr, cache.logits.data());
+    }
+  }
+  return cache.logits;
+}
+
+}  // namespace tg

@@ -1,6 +1,8 @@
 // Generation: the KV-cached step gives the same logits as a full forward; sampling rules.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "autograd/tape.h"
 #include "train/sampler.h"
 
@@ -39,6 +41,52 @@ TEST(KVCache, StepLogitsEqualFullRecompute) {
             << attention << " position " << t << " token " << v;
     }
   }
+}
+
+// Encoding many positions at once (a prompt; more than KVCache::kMaxRows of them) leaves the
+// same cache and logits as the full forward, and generation can go on from it.
+TEST(KVCache, PromptInOneCallEqualsFullRecompute) {
+  for (const char* attention : {"dense", "dense,local"}) {
+    GPT model(config(attention));
+    model.init_weights(5);
+    std::vector<int32_t> tokens;
+    Rng rng{11, 0};
+    for (int i = 0; i < 75; i++) tokens.push_back(static_cast<int32_t>(rng.next_bits() % 31));
+    Tensor full;
+    {
+      NoGrad no_grad;
+      full = model.forward(Ids{{1, 75}, tokens}).logits;  // [1, 75, V]
+    }
+    KVCache cache = model.new_kv_cache();
+    const std::vector<int32_t> prompt(tokens.begin(), tokens.begin() + 70);
+    Tensor last = model.forward_tokens(prompt, cache);
+    EXPECT_EQ(cache.length, 70);
+    for (int v = 0; v < 31; v++) ASSERT_NEAR(last.data()[v], full.data()[69 * 31 + v], 2e-5) << attention;
+    for (int t = 70; t < 75; t++) {
+      Tensor step = model.forward_step(tokens[t], cache);
+      for (int v = 0; v < 31; v++)
+        ASSERT_NEAR(step.data()[v], full.data()[t * 31 + v], 2e-5) << attention << " position " << t;
+    }
+    EXPECT_THROW(model.forward_tokens(std::vector<int32_t>(6, 0), cache), std::invalid_argument);
+    EXPECT_THROW(model.forward_step(31, cache), std::out_of_range);
+  }
+}
+
+// Without top-k / top-p the token is drawn straight from the softmax: frequencies follow it.
+TEST(Sampling, WholeVocabularyFollowsSoftmax) {
+  const float logits[3] = {0.0f, std::log(2.0f), std::log(5.0f)};  // p = 1/8, 2/8, 5/8
+  Rng rng{3, 0};
+  SampleOptions o;
+  int counts[3] = {};
+  const int n = 40000;
+  for (int i = 0; i < n; i++) counts[sample_token(logits, 3, o, rng)]++;
+  EXPECT_NEAR(counts[0] / double(n), 0.125, 0.01);
+  EXPECT_NEAR(counts[1] / double(n), 0.25, 0.01);
+  EXPECT_NEAR(counts[2] / double(n), 0.625, 0.01);
+  o.temperature = 0.5f;  // p ∝ 1, 4, 25
+  int hot = 0;
+  for (int i = 0; i < n; i++) hot += sample_token(logits, 3, o, rng) == 2;
+  EXPECT_NEAR(hot / double(n), 25.0 / 30.0, 0.01);
 }
 
 TEST(Sampling, GreedyTopKTopP) {

@@ -3,11 +3,13 @@
 //   loss = (1/n) Σ_rows [ logsumexp(z) − z[target] ]
 //   backward  dz = (softmax(z) − onehot(target)) · dloss / n, zero on ignored rows
 // Forward keeps only each row's logsumexp ([rows]); backward recomputes the softmax from it.
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
 #include "autograd/ops.h"
+#include "autograd/pool.h"
 #include "autograd/profile.h"
 #include "autograd/parallel.h"
 #include "autograd/tape.h"
@@ -34,7 +36,11 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_in
   const float* Z = logits.data();
   float* LSE = lse.data();
   // Row losses first (parallel), then their sum in a fixed order: bit-identical run to run.
-  std::vector<double> row_loss(rows, 0.0);
+  // One buffer per calling thread that keeps its capacity: no allocation per step. The
+  // parallel loop below must use this pointer (its worker threads have buffers of their own).
+  static thread_local std::vector<double> row_loss_buffer;
+  row_loss_buffer.assign(rows, 0.0);
+  double* row_loss = row_loss_buffer.data();
 #pragma omp parallel for if (rows * V > kParallelMinWork)
   for (int64_t r = 0; r < rows; r++) {
     const float* z = Z + r * V;
@@ -47,11 +53,13 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_in
     if (t != ignore_index) row_loss[r] = LSE[r] - z[t];
   }
   double total = 0.0;
-  for (double l : row_loss) total += l;
+  for (int64_t r = 0; r < rows; r++) total += row_loss[r];
   // No counted target: the mean is 0/0; report 0 with zero gradient rather than NaN.
   loss.data()[0] = counted ? static_cast<float>(total / counted) : 0.0f;
   if (loss.requires_grad()) {
-    tape().record([logits, targets, loss, lse, rows, V, counted, ignore_index]() {
+    std::shared_ptr<int32_t> saved_targets = pool_alloc_ints(rows);  // the caller's may change
+    std::copy_n(targets.data.data(), rows, saved_targets.get());
+    tape().record([logits, saved_targets, loss, lse, rows, V, counted, ignore_index]() {
       ProfileScope backward_scope("cross_entropy.backward");
       if (!counted) return;
       const float scale_by = loss.grad()[0] / counted;
@@ -59,7 +67,7 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_in
       float* dZ = logits.grad();
 #pragma omp parallel for if (rows * V > kParallelMinWork)
       for (int64_t r = 0; r < rows; r++) {
-        int32_t t = targets.data[r];
+        int32_t t = saved_targets.get()[r];
         if (t == ignore_index) continue;
         const float* z = Z + r * V;
         float* dz = dZ + r * V;

@@ -14,7 +14,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
   ProfileScope forward_scope("add.forward");
   const int64_t n = a.numel(), m = b.numel();
   bool trailing = b.ndim() <= a.ndim() &&
-                  std::equal(b.shape().rbegin(), b.shape().rend(), a.shape().rbegin());
+                  std::equal(b.shape().begin(), b.shape().end(), a.shape().end() - b.ndim());
   if (!trailing || m == 0)
     throw std::invalid_argument("add: cannot broadcast " + shape_str(b.shape()) + " onto " +
                                 shape_str(a.shape()));

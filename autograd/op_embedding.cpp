@@ -5,6 +5,7 @@
 #include <string>
 
 #include "autograd/ops.h"
+#include "autograd/pool.h"
 #include "autograd/profile.h"
 #include "autograd/tape.h"
 
@@ -31,12 +32,15 @@ Tensor embedding(const Ids& ids, const Tensor& weight) {
   float* Y = y.data();
   for (int64_t i = 0; i < n; i++) std::copy_n(W + ids.data[i] * C, C, Y + i * C);
   if (y.requires_grad()) {
-    tape().record([ids, weight, y, n, C]() {
+    std::shared_ptr<int32_t> saved_ids = pool_alloc_ints(n);  // the caller's ids may change
+    std::copy_n(ids.data.data(), n, saved_ids.get());
+    tape().record([saved_ids, weight, y, n, C]() {
       ProfileScope backward_scope("embedding.backward");
       const float* dY = y.grad();
       float* dW = weight.grad();
+      const int32_t* id = saved_ids.get();
       for (int64_t i = 0; i < n; i++) {
-        float* row = dW + ids.data[i] * C;
+        float* row = dW + id[i] * C;
         const float* d = dY + i * C;
         for (int64_t c = 0; c < C; c++) row[c] += d[c];
       }

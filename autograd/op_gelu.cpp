@@ -18,9 +18,10 @@ constexpr float kSqrt2OverPi = 0.7978845608028654f;
 constexpr float kCubic = 0.044715f;
 constexpr int64_t kChunk = 4096;  // elements per parallel work item (fits in L1 with its temporaries)
 
-using Array = Eigen::Array<float, Eigen::Dynamic, 1>;
-using ArrayMap = Eigen::Map<Array>;
-using ConstArrayMap = Eigen::Map<const Array>;
+// A chunk's temporaries live on the stack (at most kChunk floats): no heap allocation per chunk.
+using Array = Eigen::Array<float, Eigen::Dynamic, 1, Eigen::ColMajor, kChunk, 1>;
+using ArrayMap = Eigen::Map<Eigen::ArrayXf>;
+using ConstArrayMap = Eigen::Map<const Eigen::ArrayXf>;
 
 // Calls f(begin, count) over [0, n) in chunks, in parallel when n is large.
 template <typename F>
@@ -54,8 +55,8 @@ Tensor gelu(const Tensor& x) {
         ConstArrayMap v(X + at, count), dy(dY + at, count);
         ArrayMap dx(dX + at, count);
         Array th = (kSqrt2OverPi * (v + kCubic * v.cube())).tanh();
-        Array d = dy * (0.5f * (1.0f + th) +
-                        0.5f * v * (1.0f - th.square()) * kSqrt2OverPi * (1.0f + 3.0f * kCubic * v.square()));
+        auto d = dy * (0.5f * (1.0f + th) +
+                       0.5f * v * (1.0f - th.square()) * kSqrt2OverPi * (1.0f + 3.0f * kCubic * v.square()));
         if (fresh)
           dx = d;
         else

@@ -49,7 +49,11 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
   if (grad && x.requires_grad()) dx = Tensor::empty(x.shape());
   if (grad && weight.requires_grad()) dw = Tensor::zeros(weight.shape());
   Tensor logits = Tensor::empty({std::min(N, kRowChunk), V});
-  std::vector<double> row_loss(N, 0.0);
+  // One buffer per calling thread that keeps its capacity: no allocation per step. The
+  // parallel loop below must use this pointer (its worker threads have buffers of their own).
+  static thread_local std::vector<double> row_loss_buffer;
+  row_loss_buffer.assign(N, 0.0);
+  double* row_loss = row_loss_buffer.data();
   const float inv_n = counted ? 1.0f / counted : 0.0f;
   const float *X = x.data(), *W = weight.data();
   float* Z = logits.data();
@@ -80,7 +84,7 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
       gemm(true, false, V, C, rows, 1.0f, Z, V, X + r0 * C, C, 1.0f, dw.data(), C);
   }
   double total = 0.0;
-  for (double l : row_loss) total += l;
+  for (int64_t r = 0; r < N; r++) total += row_loss[r];
   loss.data()[0] = counted ? static_cast<float>(total / counted) : 0.0f;
 
   if (grad) {

@@ -19,8 +19,9 @@ int num_threads();
 // which would make a resumed training run drift from an uninterrupted one.
 template <typename Term>
 double deterministic_sum(int64_t n, Term term) {
-  const int threads = n > kParallelMinWork ? omp_get_max_threads() : 1;
-  std::vector<double> partial(threads, 0.0);
+  constexpr int kMaxParts = 256;
+  const int threads = n > kParallelMinWork ? std::min(omp_get_max_threads(), kMaxParts) : 1;
+  double partial[kMaxParts];
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int p = 0; p < threads; p++) {
     const int64_t begin = n * p / threads, end = n * (p + 1) / threads;
@@ -29,7 +30,7 @@ double deterministic_sum(int64_t n, Term term) {
     partial[p] = s;
   }
   double total = 0.0;
-  for (double s : partial) total += s;
+  for (int p = 0; p < threads; p++) total += partial[p];
   return total;
 }
 

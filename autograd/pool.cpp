@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "autograd/recycling_allocator.h"
+
 namespace tg {
 namespace {
 
@@ -54,7 +56,13 @@ std::shared_ptr<float> pool_alloc(size_t n) {
     p.free_by_size[n].push_back(q);
     p.stats.bytes_in_use -= n * sizeof(float);
     p.stats.bytes_cached += n * sizeof(float);
-  });
+  }, RecyclingAllocator<float>());  // the reference count's block is recycled too
+}
+
+std::shared_ptr<int32_t> pool_alloc_ints(size_t n) {
+  static_assert(sizeof(int32_t) == sizeof(float), "ints share the float pool's blocks");
+  std::shared_ptr<float> block = pool_alloc(n);
+  return std::shared_ptr<int32_t>(block, reinterpret_cast<int32_t*>(block.get()));
 }
 
 PoolStats pool_stats() {

@@ -13,6 +13,10 @@ namespace tg {
 // A zero-initialised buffer is not promised: callers that accumulate must clear it themselves.
 std::shared_ptr<float> pool_alloc(size_t n_floats);
 
+// A pooled buffer of n int32 values (the same 4-byte blocks): what an op saves of its integer
+// inputs (token ids) for backward, without a heap allocation per step.
+std::shared_ptr<int32_t> pool_alloc_ints(size_t n);
+
 struct PoolStats {
   size_t fresh_allocations = 0;  // buffers that had to come from the system allocator
   size_t reuses = 0;             // buffers served from the free lists

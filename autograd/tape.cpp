@@ -1,5 +1,6 @@
 #include "autograd/tape.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace tg {
@@ -31,14 +32,46 @@ void Tape::backward(const Tensor& loss) {
   // Pop each record once it ran: the activations and gradients only it held go back to the
   // pool while backward goes on, so later gradients reuse their memory (lower peak).
   try {
-    while (!steps_.empty()) {
-      std::function<void()> step = std::move(steps_.back());
-      steps_.pop_back();
-      step();
+    while (!records_.empty()) {
+      Record r = records_.back();
+      records_.pop_back();
+      struct Destroy {  // runs even when the step throws
+        Record r;
+        ~Destroy() { r.destroy(r.closure); }
+      } destroy{r};
+      r.run(r.closure);
     }
   } catch (...) {
-    steps_.clear();  // a half-run tape must not leak into the next backward
+    clear();  // a half-run tape must not leak into the next backward
     throw;
+  }
+  arena_.rewind();
+}
+
+void Tape::clear() {
+  while (!records_.empty()) {
+    Record r = records_.back();
+    records_.pop_back();
+    r.destroy(r.closure);
+  }
+  arena_.rewind();
+}
+
+void* Tape::Arena::allocate(size_t bytes, size_t align) {
+  for (;;) {
+    if (chunk_ < chunks_.size()) {
+      const size_t at = (used_ + align - 1) / align * align;
+      if (at + bytes <= sizes_[chunk_]) {
+        used_ = at + bytes;
+        return chunks_[chunk_].get() + at;
+      }
+      chunk_++, used_ = 0;  // the rest of this chunk stays unused until the next rewind
+      continue;
+    }
+    // new[] of bytes is aligned for any fundamental type, as closures need
+    const size_t size = std::max(kChunkBytes, bytes + align);
+    chunks_.push_back(std::make_unique<std::byte[]>(size));
+    sizes_.push_back(size);
   }
 }
 

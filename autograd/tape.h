@@ -6,7 +6,11 @@
 // Ops are recorded in execution order, which is already a topological order, so backward is a
 // single reverse walk — no graph sort needed.
 #pragma once
-#include <functional>
+#include <cstddef>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "autograd/tensor.h"
@@ -15,16 +19,50 @@ namespace tg {
 
 class Tape {
  public:
-  void record(std::function<void()> backward_step) { steps_.push_back(std::move(backward_step)); }
+  Tape() = default;
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+  ~Tape() { clear(); }
+
+  // Stores the closure in the tape's own arena: its memory is reused step after step, so
+  // recording makes no heap allocation once the first step has sized the arena.
+  template <typename F>
+  void record(F&& backward_step) {
+    using Closure = std::decay_t<F>;
+    static_assert(alignof(Closure) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "over-aligned closure");
+    void* at = arena_.allocate(sizeof(Closure), alignof(Closure));
+    new (at) Closure(std::forward<F>(backward_step));
+    records_.push_back({at, [](void* c) { (*static_cast<Closure*>(c))(); },
+                        [](void* c) { static_cast<Closure*>(c)->~Closure(); }});
+  }
 
   // Seeds d(loss)/d(loss) = 1 (loss must hold one element), runs every record in reverse,
   // then clears the tape, releasing the activations the records kept alive.
   void backward(const Tensor& loss);
-  void clear() { steps_.clear(); }
-  size_t size() const { return steps_.size(); }
+  void clear();  // drops every record unrun
+  size_t size() const { return records_.size(); }
 
  private:
-  std::vector<std::function<void()>> steps_;
+  struct Record {
+    void* closure;
+    void (*run)(void*);
+    void (*destroy)(void*);  // releases what the closure captured (activations, inputs)
+  };
+  // Bump allocation in chunks that are kept when the tape is cleared.
+  class Arena {
+   public:
+    void* allocate(size_t bytes, size_t align);
+    void rewind() { chunk_ = 0, used_ = 0; }
+
+   private:
+    static constexpr size_t kChunkBytes = 64 * 1024;
+    std::vector<std::unique_ptr<std::byte[]>> chunks_;
+    std::vector<size_t> sizes_;
+    size_t chunk_ = 0, used_ = 0;  // current chunk, bytes used in it
+  };
+
+  std::vector<Record> records_;
+  Arena arena_;
 };
 
 // The tape ops record on (one per thread).

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "autograd/pool.h"
+#include "autograd/recycling_allocator.h"
 
 namespace tg {
 
@@ -19,6 +20,12 @@ struct TensorImpl {
   float* grad = nullptr;
   bool requires_grad = false;
 };
+
+void Shape::push_back(int64_t d) {
+  if (rank_ == kMaxRank)
+    throw std::invalid_argument("a shape has at most " + std::to_string(kMaxRank) + " dimensions");
+  dims_[rank_++] = d;
+}
 
 std::string shape_str(const Shape& shape) {
   std::ostringstream out;
@@ -39,7 +46,7 @@ int64_t shape_numel(const Shape& shape) {
 
 Tensor Tensor::empty(const Shape& shape, bool requires_grad) {
   Tensor t;
-  t.impl_ = std::make_shared<TensorImpl>();
+  t.impl_ = std::allocate_shared<TensorImpl>(RecyclingAllocator<TensorImpl>());
   t.impl_->shape = shape;
   t.impl_->numel = shape_numel(shape);
   t.impl_->value_owner = pool_alloc(static_cast<size_t>(t.impl_->numel));
@@ -122,7 +129,7 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::detach() const {
   Tensor t;
-  t.impl_ = std::make_shared<TensorImpl>();
+  t.impl_ = std::allocate_shared<TensorImpl>(RecyclingAllocator<TensorImpl>());
   t.impl_->shape = impl_->shape;
   t.impl_->numel = impl_->numel;
   t.impl_->value_owner = impl_->value_owner;

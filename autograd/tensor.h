@@ -8,15 +8,45 @@
 // torch.Tensor). clone() makes a real copy. Gradients are allocated lazily (zeroed) the first
 // time an op writes into them, and only for tensors that require a gradient.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace tg {
 
-using Shape = std::vector<int64_t>;
+// A tensor's dimensions, held inline: every op makes a shape for its output, and a step must
+// not pay a heap allocation for each. Reads like a std::vector<int64_t>.
+class Shape {
+ public:
+  static constexpr size_t kMaxRank = 8;
+  Shape() = default;
+  Shape(std::initializer_list<int64_t> dims) : Shape(dims.begin(), dims.end()) {}
+  template <typename It, typename = std::enable_if_t<!std::is_integral_v<It>>>
+  Shape(It first, It last) {
+    for (; first != last; ++first) push_back(static_cast<int64_t>(*first));
+  }
+  void push_back(int64_t d);  // throws std::invalid_argument past kMaxRank dimensions
+  size_t size() const { return rank_; }
+  bool empty() const { return rank_ == 0; }
+  int64_t& operator[](size_t i) { return dims_[i]; }
+  int64_t operator[](size_t i) const { return dims_[i]; }
+  int64_t& back() { return dims_[rank_ - 1]; }
+  int64_t back() const { return dims_[rank_ - 1]; }
+  int64_t* begin() { return dims_; }
+  int64_t* end() { return dims_ + rank_; }
+  const int64_t* begin() const { return dims_; }
+  const int64_t* end() const { return dims_ + rank_; }
+  bool operator==(const Shape& o) const { return std::equal(begin(), end(), o.begin(), o.end()); }
+  bool operator!=(const Shape& o) const { return !(*this == o); }
+
+ private:
+  int64_t dims_[kMaxRank] = {};
+  size_t rank_ = 0;
+};
 std::string shape_str(const Shape& shape);  // "[2, 3, 4]"
 int64_t shape_numel(const Shape& shape);
 

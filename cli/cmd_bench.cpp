@@ -78,9 +78,10 @@ void run_bench(BenchArgs a) {
               r.opt_ms_median);
   std::printf("throughput   %.0f tokens/s, %.1f GFLOP/s, MFU %.1f%% of a %.0f GFLOP/s GEMM\n",
               r.tokens_per_s, r.achieved_gflops, 100 * r.mfu, r.gemm_peak_gflops);
-  std::printf("memory       peak RSS %.0f MB; %ld new tensor buffers after warm-up; "
-              "%.0f small heap allocations per step (tape records, tensor handles)\n",
-              r.peak_rss_mb, (long)r.fresh_buffers_steady, r.heap_allocations_per_step);
+  std::printf("memory       peak RSS %.0f MB; per step after warm-up: %ld new tensor buffers, "
+              "%.0f heap allocations (all of them inside the GEMM library), %.1f page faults\n",
+              r.peak_rss_mb, (long)r.fresh_buffers_steady, r.heap_allocations_per_step,
+              r.page_faults_per_step);
   std::printf("gemm engine  %s\n", r.gemm_engine.c_str());
   if (a.profile) {  // per step; the rest of the step is model/tape glue and zero_grad
     std::printf("\nper-op profile (ms per step, share of the median step)\n");

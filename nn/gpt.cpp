@@ -105,9 +105,12 @@ GPTOutput GPT::forward(const Ids& ids, const Ids* targets, bool want_logits) {
                                 " differs from input ids " + shape_str(ids.shape));
   const float p = training_ ? config_.dropout : 0.0f;
 
-  Ids positions{{T}, std::vector<int32_t>(T)};
-  for (int64_t t = 0; t < T; t++) positions.data[t] = static_cast<int32_t>(t);
-  Tensor x = add(wte.forward(ids), wpe.forward(positions));  // [B, T, C] + [T, C]
+  if (positions_.numel() != T) {  // 0..T-1, kept between steps
+    positions_.shape = {T};
+    positions_.data.resize(T);
+    for (int64_t t = 0; t < T; t++) positions_.data[t] = static_cast<int32_t>(t);
+  }
+  Tensor x = add(wte.forward(ids), wpe.forward(positions_));  // [B, T, C] + [T, C]
   x = dropout(x, p, dropout_rng_);
   for (auto& block : h) x = block->forward(x, p, dropout_rng_);
   x = ln_f.forward(x);

@@ -79,6 +79,7 @@ class GPT : public Module {
   void flatten_parameters();
 
   GPTConfig config_;
+  Ids positions_;  // 0..T-1 for the last T seen
   bool training_ = true;
   Rng dropout_rng_;
   std::shared_ptr<float> flat_values_, flat_grads_;

@@ -41,6 +41,14 @@ double peak_rss_mb() {
   return usage.ru_maxrss / 1024.0;
 }
 
+// Page faults that needed no disk (fresh pages mapped in): what memory handed back to the
+// system and taken again costs.
+int64_t minor_page_faults() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
 double measure_gemm_gflops(int64_t n) {
   std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
   gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);  // warm-up
@@ -94,10 +102,12 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
   std::vector<double> step_ms, fwd_ms, bwd_ms, opt_ms;
   size_t fresh_before = 0;
   uint64_t heap_before = 0;
+  int64_t faults_before = 0;
   for (int64_t it = 0; it < warmup + steps; it++) {
     if (it == warmup) {
       fresh_before = pool_stats().fresh_allocations;
       heap_before = heap_allocations();
+      faults_before = minor_page_faults();
       profile_reset();
       set_profiling(profile);
     }
@@ -126,6 +136,7 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
       tapegpt_heap_allocations ? static_cast<double>(heap_allocations() - heap_before) / steps : -1;
   r.profile = profile_table();
   r.fresh_buffers_steady = static_cast<int64_t>(pool_stats().fresh_allocations - fresh_before);
+  r.page_faults_per_step = static_cast<double>(minor_page_faults() - faults_before) / steps;
   r.params = model.num_parameters();
   r.batch_size = B;
   r.block_size = T;
@@ -206,7 +217,8 @@ std::string bench_json(const GPTConfig& c, const BenchResult& r) {
     << ", \"peak_rss_mb\": " << r.peak_rss_mb << ", \"loss_first\": " << r.loss_first
     << ", \"loss_last\": " << r.loss_last
     << ", \"fresh_buffers_steady\": " << r.fresh_buffers_steady
-    << ", \"heap_allocations_per_step\": " << r.heap_allocations_per_step << ", \"gemm_engine\": \""
+    << ", \"heap_allocations_per_step\": " << r.heap_allocations_per_step
+    << ", \"page_faults_per_step\": " << r.page_faults_per_step << ", \"gemm_engine\": \""
     << r.gemm_engine << "\"}";
   return o.str();
 }

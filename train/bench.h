@@ -19,7 +19,8 @@ struct BenchResult {
   double peak_rss_mb = 0;
   double loss_first = 0, loss_last = 0;
   int64_t fresh_buffers_steady = 0;  // pool buffers taken from the system after warm-up
-  double heap_allocations_per_step = -1;  // operator new calls per timed step (-1: not counted)
+  double heap_allocations_per_step = -1;  // malloc / operator new calls per timed step (-1: not counted)
+  double page_faults_per_step = 0;        // minor page faults per timed step
   std::string gemm_engine;
   std::vector<OpTime> profile;  // per-op time over the timed steps (with profile = true)
 };

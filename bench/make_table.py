@@ -18,8 +18,9 @@ print(f"Machine: {cpu}, {platform.machine()}; tapegpt GEMM: "
       f"torch {next((r.get('torch_version') for r in rows if r.get('torch_version')), '?')}\n")
 print("| config | threads | mode | tapegpt ms | tapegpt tok/s | torch as installed tok/s | "
       "torch best-tuned ms | torch best-tuned tok/s | × as installed | × best-tuned | "
-      "tapegpt peak RSS MB | torch tuned peak RSS MB | RSS ratio | tapegpt MFU |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+      "tapegpt peak RSS MB | torch tuned peak RSS MB | RSS ratio | tapegpt MFU (train) or share of "
+      "read bandwidth (generate) | tapegpt heap allocations / page faults per step |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for (config, threads, mode), g in groups.items():
     ours, asis, tuned = g.get("tapegpt"), g.get("torch_asis"), g.get("torch_tuned")
     if not ours:
@@ -30,11 +31,18 @@ for (config, threads, mode), g in groups.items():
     def tok(other):
         return f"{other['tokens_per_s']:.0f}" if other else "-"
     rss_ratio = f"{ours['peak_rss_mb'] / tuned['peak_rss_mb']:.2f}" if tuned else "-"
-    mfu = f"{100 * ours['mfu']:.0f}%" if "mfu" in ours else "-"
+    if "mfu" in ours:
+        mfu = f"{100 * ours['mfu']:.0f}% of {ours['gemm_peak_gflops']:.0f} GFLOP/s"
+    elif "bandwidth_fraction" in ours:
+        mfu = f"{100 * ours['bandwidth_fraction']:.0f}% of {ours['read_gb_per_s']:.1f} GB/s"
+    else:
+        mfu = "-"
+    allocs = (f"{ours['heap_allocations_per_step']:.0f} / {ours['page_faults_per_step']:.1f}"
+              if "page_faults_per_step" in ours else "-")
     def ms(r):  # per training step, or per generated sequence
         if not r:
             return "-"
         return f"{r.get('step_ms_median', r.get('gen_ms_median', 0)):.1f}"
     print(f"| {config} | {threads} | {mode} | {ms(ours)} | {tps:.0f} | {tok(asis)} | {ms(tuned)} | "
           f"{tok(tuned)} | {ratio(asis)} | {ratio(tuned)} | {ours['peak_rss_mb']:.0f} | "
-          f"{tuned['peak_rss_mb'] if tuned else 0:.0f} | {rss_ratio} | {mfu} |")
+          f"{tuned['peak_rss_mb'] if tuned else 0:.0f} | {rss_ratio} | {mfu} | {allocs} |")

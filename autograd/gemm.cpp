@@ -44,10 +44,7 @@ void eigen_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
 void row_times_transposed(int64_t N, int64_t K, float alpha, const float* x, const float* W,
                           int64_t ldw, float beta, float* y) {
   constexpr int64_t kParallelMinWeights = 1 << 16;
-  const int threads = (N * K >= kParallelMinWeights && !omp_in_parallel()) ? omp_get_max_threads() : 1;
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int p = 0; p < threads; p++) {
-    const int64_t begin = N * p / threads, end = N * (p + 1) / threads;
+  auto rows = [&](int64_t begin, int64_t end) {
     ConstMap w(W + begin * ldw, end - begin, K, Eigen::OuterStride<>(ldw));
     Eigen::Map<const Eigen::VectorXf> v(x, K);
     Eigen::Map<Eigen::VectorXf> out(y + begin, end - begin);
@@ -56,7 +53,11 @@ void row_times_transposed(int64_t N, int64_t K, float alpha, const float* x, con
     else if (beta != 1.0f)
       out *= beta;
     out.noalias() += alpha * (w * v);
-  }
+  };
+  const int threads = (N * K >= kParallelMinWeights && !omp_in_parallel()) ? omp_get_max_threads() : 1;
+  if (threads == 1) return rows(0, N);  // no OpenMP region at all: small products stay cheap
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int p = 0; p < threads; p++) rows(N * p / threads, N * (p + 1) / threads);
 }
 
 }  // namespace

@@ -5,8 +5,10 @@
 // [B, T, 3C] buffer can be multiplied in place without copying it out.
 //
 // The engine is oneDNN's sgemm when tapegpt was built with it (its AVX-512 kernels run near
-// this CPU's FMA peak), else Eigen's own GEMM. Called inside an OpenMP parallel region, both
-// run single-threaded, so an op may parallelise over heads and call gemm per head.
+// this CPU's FMA peak), else Eigen's own GEMM. One row times a transposed matrix (a token being
+// generated) is a matrix-vector product instead: a plain read of the weights, no packing.
+// Called inside an OpenMP parallel region, all of them run single-threaded, so an op may
+// parallelise over heads and call gemm per head.
 #pragma once
 #include <cstdint>
 

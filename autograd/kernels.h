@@ -1,8 +1,9 @@
 // kernels.h — the forward arithmetic of a few ops on plain row-major arrays.
 //
 // The differentiable ops (ops.h) call these for their forward pass, and so does the tape-free
-// inference path (GPT::forward_tokens): generation and training compute the same numbers the
-// same way, and generation pays for no tensors, tape or shape checks per token.
+// inference path (GPT::forward_tokens): one implementation of each formula, and generation pays
+// for no tensors, tape or shape checks per token. (Results agree to rounding, not bit for bit:
+// a one-row product sums in another order, and cached attention is its own kernel.)
 #pragma once
 #include <cstdint>
 

@@ -41,8 +41,7 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_in
   static thread_local std::vector<double> row_loss_buffer;
   row_loss_buffer.assign(rows, 0.0);
   double* row_loss = row_loss_buffer.data();
-#pragma omp parallel for if (rows * V > kParallelMinWork)
-  for (int64_t r = 0; r < rows; r++) {
+  parallel_for(rows, rows * V > kParallelMinWork, [&](int64_t r) {
     const float* z = Z + r * V;
     float mx = z[0];
     for (int64_t v = 1; v < V; v++) mx = std::max(mx, z[v]);
@@ -51,7 +50,7 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_in
     LSE[r] = mx + std::log(s);
     int32_t t = targets.data[r];
     if (t != ignore_index) row_loss[r] = LSE[r] - z[t];
-  }
+  });
   double total = 0.0;
   for (int64_t r = 0; r < rows; r++) total += row_loss[r];
   // No counted target: the mean is 0/0; report 0 with zero gradient rather than NaN.
@@ -65,15 +64,14 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_in
       const float scale_by = loss.grad()[0] / counted;
       const float *Z = logits.data(), *LSE = lse.data();
       float* dZ = logits.grad();
-#pragma omp parallel for if (rows * V > kParallelMinWork)
-      for (int64_t r = 0; r < rows; r++) {
+      parallel_for(rows, rows * V > kParallelMinWork, [&](int64_t r) {
         int32_t t = saved_targets.get()[r];
-        if (t == ignore_index) continue;
+        if (t == ignore_index) return;  // this row has no target
         const float* z = Z + r * V;
         float* dz = dZ + r * V;
         for (int64_t v = 0; v < V; v++) dz[v] += std::exp(z[v] - LSE[r]) * scale_by;
         dz[t] -= scale_by;
-      }
+      });
     });
   }
   return loss;

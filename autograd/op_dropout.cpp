@@ -24,19 +24,17 @@ Tensor dropout(const Tensor& x, float p, Rng& rng) {
   const float* X = x.data();
   float *Y = y.data(), *Mk = mask.data();
   const Rng stream = rng;
-#pragma omp parallel for if (n > kParallelMinWork)
-  for (int64_t i = 0; i < n; i++) {
+  parallel_for(n, n > kParallelMinWork, [&](int64_t i) {
     Mk[i] = stream.uniform_at(static_cast<uint64_t>(i)) < p ? 0.0f : keep_scale;
     Y[i] = X[i] * Mk[i];
-  }
+  });
   rng.advance(static_cast<uint64_t>(n));
   if (y.requires_grad())
     tape().record([x, y, mask, n]() {
       ProfileScope backward_scope("dropout.backward");
       const float *dY = y.grad(), *Mk = mask.data();
       float* dX = x.grad();
-#pragma omp parallel for if (n > kParallelMinWork)
-      for (int64_t i = 0; i < n; i++) dX[i] += dY[i] * Mk[i];
+      parallel_for(n, n > kParallelMinWork, [&](int64_t i) { dX[i] += dY[i] * Mk[i]; });
     });
   return y;
 }

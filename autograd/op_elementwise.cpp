@@ -21,16 +21,14 @@ Tensor add(const Tensor& a, const Tensor& b) {
   Tensor y = Tensor::empty(a.shape(), needs_grad({&a, &b}));
   const float *A = a.data(), *Bv = b.data();
   float* Y = y.data();
-#pragma omp parallel for if (n > kParallelMinWork)
-  for (int64_t i = 0; i < n; i++) Y[i] = A[i] + Bv[i % m];
+  parallel_for(n, n > kParallelMinWork, [&](int64_t i) { Y[i] = A[i] + Bv[i % m]; });
   if (y.requires_grad()) {
     tape().record([a, b, y, n, m]() {
       ProfileScope backward_scope("add.backward");
       const float* dY = y.grad();
       if (a.requires_grad()) {
         float* dA = a.grad();
-#pragma omp parallel for if (n > kParallelMinWork)
-        for (int64_t i = 0; i < n; i++) dA[i] += dY[i];
+        parallel_for(n, n > kParallelMinWork, [&](int64_t i) { dA[i] += dY[i]; });
       }
       if (b.requires_grad()) {  // b was added to each of the n/m rows: sum the rows
         add_column_sums(n / m, m, b.grad(), [dY, m](int64_t r, int64_t c) { return dY[r * m + c]; });
@@ -50,8 +48,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor y = Tensor::empty(a.shape(), needs_grad({&a, &b}));
   const float *A = a.data(), *Bv = b.data();
   float* Y = y.data();
-#pragma omp parallel for if (n > kParallelMinWork)
-  for (int64_t i = 0; i < n; i++) Y[i] = A[i] * Bv[i];
+  parallel_for(n, n > kParallelMinWork, [&](int64_t i) { Y[i] = A[i] * Bv[i]; });
   if (y.requires_grad()) {
     tape().record([a, b, y, n]() {
       ProfileScope backward_scope("mul.backward");
@@ -59,14 +56,12 @@ Tensor mul(const Tensor& a, const Tensor& b) {
       if (a.requires_grad()) {
         float* dA = a.grad();
         const float* Bv = b.data();
-#pragma omp parallel for if (n > kParallelMinWork)
-        for (int64_t i = 0; i < n; i++) dA[i] += dY[i] * Bv[i];
+        parallel_for(n, n > kParallelMinWork, [&](int64_t i) { dA[i] += dY[i] * Bv[i]; });
       }
       if (b.requires_grad()) {
         float* dB = b.grad();
         const float* A = a.data();
-#pragma omp parallel for if (n > kParallelMinWork)
-        for (int64_t i = 0; i < n; i++) dB[i] += dY[i] * A[i];
+        parallel_for(n, n > kParallelMinWork, [&](int64_t i) { dB[i] += dY[i] * A[i]; });
       }
     });
   }
@@ -80,15 +75,13 @@ Tensor scale(const Tensor& a, float s) {
   Tensor y = Tensor::empty(a.shape(), needs_grad({&a}));
   const float* A = a.data();
   float* Y = y.data();
-#pragma omp parallel for if (n > kParallelMinWork)
-  for (int64_t i = 0; i < n; i++) Y[i] = s * A[i];
+  parallel_for(n, n > kParallelMinWork, [&](int64_t i) { Y[i] = s * A[i]; });
   if (y.requires_grad()) {
     tape().record([a, y, n, s]() {
       ProfileScope backward_scope("scale.backward");
       const float* dY = y.grad();
       float* dA = a.grad();
-#pragma omp parallel for if (n > kParallelMinWork)
-      for (int64_t i = 0; i < n; i++) dA[i] += s * dY[i];
+      parallel_for(n, n > kParallelMinWork, [&](int64_t i) { dA[i] += s * dY[i]; });
     });
   }
   return y;

@@ -17,8 +17,7 @@ namespace tg {
 
 void layer_norm_rows(const float* X, int64_t rows, int64_t C, const float* W, const float* Bv,
                      float eps, float* Y, float* M, float* R) {
-#pragma omp parallel for if (rows * C > kParallelMinWork)
-  for (int64_t r = 0; r < rows; r++) {
+  parallel_for(rows, rows * C > kParallelMinWork, [&](int64_t r) {
     const float* xr = X + r * C;
     float m = 0.0f;
     for (int64_t c = 0; c < C; c++) m += xr[c];
@@ -31,7 +30,7 @@ void layer_norm_rows(const float* X, int64_t rows, int64_t C, const float* W, co
     if (R) R[r] = s;
     float* yr = Y + r * C;
     for (int64_t c = 0; c < C; c++) yr[c] = (xr[c] - m) * s * W[c] + (Bv ? Bv[c] : 0.0f);
-  }
+  });
 }
 
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
@@ -52,8 +51,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
       if (x.requires_grad()) {
         bool fresh = false;
         float* dX = x.grad_for_overwrite(&fresh);
-#pragma omp parallel for if (rows * C > kParallelMinWork)
-        for (int64_t r = 0; r < rows; r++) {
+        parallel_for(rows, rows * C > kParallelMinWork, [&](int64_t r) {
           const float *xr = X + r * C, *dyr = dY + r * C;
           float mean_g = 0.0f, mean_gx = 0.0f;
           for (int64_t c = 0; c < C; c++) {
@@ -69,7 +67,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
             const float d = R[r] * (dyr[c] * W[c] - mean_g - xhat * mean_gx);
             dxr[c] = fresh ? d : dxr[c] + d;
           }
-        }
+        });
       }
       // Parameter gradients: sums over rows (column blocks per thread: no races, fixed order).
       if (weight.requires_grad())

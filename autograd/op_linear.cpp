@@ -18,8 +18,7 @@ void linear_rows(const float* x, int64_t rows, int64_t in, const float* weight, 
                  int64_t out_features, const float* R, float* Y) {
   float beta = 0.0f;
   if (b || R) {  // the GEMM then adds onto them (beta = 1)
-#pragma omp parallel for if (rows * out_features > kParallelMinWork)
-    for (int64_t r = 0; r < rows; r++) {
+    parallel_for(rows, rows * out_features > kParallelMinWork, [&](int64_t r) {
       float* yr = Y + r * out_features;
       const float* rr = R ? R + r * out_features : nullptr;
       if (rr && b)
@@ -28,7 +27,7 @@ void linear_rows(const float* x, int64_t rows, int64_t in, const float* weight, 
         std::copy_n(rr, out_features, yr);
       else if (b)
         std::copy_n(b, out_features, yr);
-    }
+    });
     beta = 1.0f;
   }
   gemm(false, true, rows, out_features, in, 1.0f, x, in, weight, in, beta, Y, out_features);
@@ -71,8 +70,7 @@ Tensor linear_impl(const Tensor& x, const Tensor& weight, const Tensor& bias,
         bool fresh = false;
         float* dR = residual.grad_for_overwrite(&fresh);
         const int64_t n = rows * out_features;
-#pragma omp parallel for if (n > kParallelMinWork)
-        for (int64_t i = 0; i < n; i++) dR[i] = fresh ? dY[i] : dR[i] + dY[i];
+        parallel_for(n, n > kParallelMinWork, [&](int64_t i) { dR[i] = fresh ? dY[i] : dR[i] + dY[i]; });
       }
       if (bias.defined() && bias.requires_grad()) {
         add_column_sums(rows, out_features, bias.grad(),

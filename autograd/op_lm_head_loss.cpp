@@ -94,8 +94,7 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
       auto add_scaled = [g](const Tensor& from, float* to) {
         const float* f = from.data();
         const int64_t n = from.numel();
-#pragma omp parallel for if (n > kParallelMinWork)
-        for (int64_t i = 0; i < n; i++) to[i] += g * f[i];
+        parallel_for(n, n > kParallelMinWork, [&](int64_t i) { to[i] += g * f[i]; });
       };
       if (dx.defined()) add_scaled(dx, x.grad());
       if (dw.defined()) add_scaled(dw, weight.grad());

@@ -29,15 +29,15 @@ namespace {
 // accumulates instead of overwriting (for gradients).
 void move_heads(const float* src, float* dst, int64_t B, int64_t T, int64_t NH, int64_t HS,
                 bool to_heads, bool add) {
-#pragma omp parallel for collapse(2) if (B * T * NH * HS > kParallelMinWork)
-  for (int64_t b = 0; b < B; b++)
-    for (int64_t h = 0; h < NH; h++)
-      for (int64_t t = 0; t < T; t++) {
-        const int64_t merged = ((b * T + t) * NH + h) * HS, split = ((b * NH + h) * T + t) * HS;
-        const float* s = src + (to_heads ? merged : split);
-        float* d = dst + (to_heads ? split : merged);
-        for (int64_t i = 0; i < HS; i++) d[i] = add ? d[i] + s[i] : s[i];
-      }
+  parallel_for(B * NH, B * T * NH * HS > kParallelMinWork, [&](int64_t bh) {
+    const int64_t b = bh / NH, h = bh % NH;
+    for (int64_t t = 0; t < T; t++) {
+      const int64_t merged = ((b * T + t) * NH + h) * HS, split = ((b * NH + h) * T + t) * HS;
+      const float* s = src + (to_heads ? merged : split);
+      float* d = dst + (to_heads ? split : merged);
+      for (int64_t i = 0; i < HS; i++) d[i] = add ? d[i] + s[i] : s[i];
+    }
+  });
 }
 }  // namespace
 

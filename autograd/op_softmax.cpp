@@ -15,8 +15,7 @@ Tensor softmax(const Tensor& x) {
   Tensor y = Tensor::empty(x.shape(), needs_grad({&x}));
   const float* X = x.data();
   float* Y = y.data();
-#pragma omp parallel for if (rows * C > kParallelMinWork)
-  for (int64_t r = 0; r < rows; r++) {
+  parallel_for(rows, rows * C > kParallelMinWork, [&](int64_t r) {
     const float* xr = X + r * C;
     float* yr = Y + r * C;
     float mx = xr[0];
@@ -24,19 +23,18 @@ Tensor softmax(const Tensor& x) {
     float total = 0.0f;
     for (int64_t c = 0; c < C; c++) total += (yr[c] = std::exp(xr[c] - mx));
     for (int64_t c = 0; c < C; c++) yr[c] /= total;
-  }
+  });
   if (y.requires_grad()) {
     tape().record([x, y, rows, C]() {
       ProfileScope backward_scope("softmax.backward");
       const float *Y = y.data(), *dY = y.grad();
       float* dX = x.grad();
-#pragma omp parallel for if (rows * C > kParallelMinWork)
-      for (int64_t r = 0; r < rows; r++) {
+      parallel_for(rows, rows * C > kParallelMinWork, [&](int64_t r) {
         const float *yr = Y + r * C, *dyr = dY + r * C;
         float dot = 0.0f;
         for (int64_t c = 0; c < C; c++) dot += dyr[c] * yr[c];
         for (int64_t c = 0; c < C; c++) dX[r * C + c] += yr[c] * (dyr[c] - dot);
-      }
+      });
     });
   }
   return y;

@@ -14,6 +14,20 @@ namespace tg {
 constexpr int64_t kParallelMinWork = 1 << 14;  // elements below which a loop stays serial
 int num_threads();
 
+// body(i) for every i in [0, n): split across OpenMP's threads when `parallel` is true and no
+// parallel region is active, else a plain loop on this thread. Serial work must not enter an
+// OpenMP region at all: libgomp allocates a team for every region, even a one-thread one
+// (an `if(false)` clause or a nested region), which was a heap allocation per small op.
+template <typename Body>
+void parallel_for(int64_t n, bool parallel, Body body) {
+  if (!parallel || omp_in_parallel() || omp_get_max_threads() == 1) {
+    for (int64_t i = 0; i < n; i++) body(i);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; i++) body(i);
+}
+
 // Σ_{i<n} term(i) in double, the same to the last bit on every run with the same thread
 // count: OpenMP's reduction clause combines partial sums in whatever order threads finish,
 // which would make a resumed training run drift from an uninterrupted one.
@@ -22,13 +36,12 @@ double deterministic_sum(int64_t n, Term term) {
   constexpr int kMaxParts = 256;
   const int threads = n > kParallelMinWork ? std::min(omp_get_max_threads(), kMaxParts) : 1;
   double partial[kMaxParts];
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int p = 0; p < threads; p++) {
+  parallel_for(threads, threads > 1, [&](int64_t p) {
     const int64_t begin = n * p / threads, end = n * (p + 1) / threads;
     double s = 0.0;
     for (int64_t i = begin; i < end; i++) s += term(i);
     partial[p] = s;
-  }
+  });
   double total = 0.0;
   for (int p = 0; p < threads; p++) total += partial[p];
   return total;
@@ -41,14 +54,13 @@ template <typename Term>
 void add_column_sums(int64_t rows, int64_t cols, float* out, Term term) {
   constexpr int64_t kBlock = 64;
   const int64_t blocks = (cols + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (rows * cols > kParallelMinWork)
-  for (int64_t blk = 0; blk < blocks; blk++) {
+  parallel_for(blocks, rows * cols > kParallelMinWork, [&](int64_t blk) {
     const int64_t c0 = blk * kBlock, n = std::min(kBlock, cols - c0);
     float acc[kBlock] = {};
     for (int64_t r = 0; r < rows; r++)
       for (int64_t j = 0; j < n; j++) acc[j] += term(r, c0 + j);
     for (int64_t j = 0; j < n; j++) out[c0 + j] += acc[j];
-  }
+  });
 }
 
 }  // namespace tg

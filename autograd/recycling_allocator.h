@@ -2,8 +2,8 @@
 //
 // Every op makes a few small objects: a tensor's header, the reference count of its pooled
 // buffer. A training step makes hundreds of them, the same ones every step, so after the first
-// step they come back off a free list of same-sized blocks: a steady-state step makes no heap
-// allocation at all (`tapegpt bench` counts them).
+// step they come back off a free list of same-sized blocks: tapegpt's own code makes no heap
+// allocation in a steady-state step (`tapegpt bench` counts what the libraries still make).
 #pragma once
 #include <cstddef>
 #include <mutex>

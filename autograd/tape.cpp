@@ -61,17 +61,16 @@ void* Tape::Arena::allocate(size_t bytes, size_t align) {
   for (;;) {
     if (chunk_ < chunks_.size()) {
       const size_t at = (used_ + align - 1) / align * align;
-      if (at + bytes <= sizes_[chunk_]) {
+      if (at + bytes <= chunks_[chunk_].size) {
         used_ = at + bytes;
-        return chunks_[chunk_].get() + at;
+        return chunks_[chunk_].bytes.get() + at;
       }
       chunk_++, used_ = 0;  // the rest of this chunk stays unused until the next rewind
       continue;
     }
     // new[] of bytes is aligned for any fundamental type, as closures need
     const size_t size = std::max(kChunkBytes, bytes + align);
-    chunks_.push_back(std::make_unique<std::byte[]>(size));
-    sizes_.push_back(size);
+    chunks_.push_back({std::make_unique<std::byte[]>(size), size});
   }
 }
 

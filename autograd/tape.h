@@ -30,6 +30,7 @@ class Tape {
   void record(F&& backward_step) {
     using Closure = std::decay_t<F>;
     static_assert(alignof(Closure) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "over-aligned closure");
+    records_.reserve(records_.size() + 1);  // nothing below may throw once the closure exists
     void* at = arena_.allocate(sizeof(Closure), alignof(Closure));
     new (at) Closure(std::forward<F>(backward_step));
     records_.push_back({at, [](void* c) { (*static_cast<Closure*>(c))(); },
@@ -56,8 +57,11 @@ class Tape {
 
    private:
     static constexpr size_t kChunkBytes = 64 * 1024;
-    std::vector<std::unique_ptr<std::byte[]>> chunks_;
-    std::vector<size_t> sizes_;
+    struct Chunk {
+      std::unique_ptr<std::byte[]> bytes;
+      size_t size;
+    };
+    std::vector<Chunk> chunks_;
     size_t chunk_ = 0, used_ = 0;  // current chunk, bytes used in it
   };
 

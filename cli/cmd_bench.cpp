@@ -1,5 +1,7 @@
 // tapegpt bench — steady-state training step time, tokens/s, GFLOP/s, MFU, peak memory.
+#include <cmath>
 #include <cstdio>
+#include <string>
 #include <filesystem>
 #include <memory>
 
@@ -57,11 +59,12 @@ void run_bench(BenchArgs a) {
                 "\"prompt_len\": %ld, \"gen_tokens\": %ld, \"gen_ms_median\": %.3f, "
                 "\"tokens_per_s\": %.2f, \"weight_mb_per_token\": %.1f, "
                 "\"weight_gb_per_s\": %.2f, \"read_gb_per_s\": %.2f, \"bandwidth_fraction\": %.3f, "
-                "\"peak_rss_mb\": %.1f}\n",
+                "\"heap_allocations_per_token\": %.2f, \"peak_rss_mb\": %.1f}\n",
                 num_threads(), (long)a.model.n_layer, (long)a.model.n_embd, (long)a.model.vocab_size,
                 (long)a.model.block_size, (long)a.prompt_len, (long)a.gen_tokens, g.ms_median,
                 g.tokens_per_s, g.weight_bytes_per_token / 1e6, g.achieved_gb_per_s,
-                g.read_gb_per_s, g.achieved_gb_per_s / g.read_gb_per_s, g.peak_rss_mb);
+                g.read_gb_per_s, g.achieved_gb_per_s / g.read_gb_per_s,
+                g.heap_allocations_per_token, g.peak_rss_mb);
     return;
   }
   BenchResult r = bench_training(a.model, a.batch_size, a.steps, a.warmup, a.seed, a.profile);
@@ -78,9 +81,14 @@ void run_bench(BenchArgs a) {
               r.opt_ms_median);
   std::printf("throughput   %.0f tokens/s, %.1f GFLOP/s, MFU %.1f%% of a %.0f GFLOP/s GEMM\n",
               r.tokens_per_s, r.achieved_gflops, 100 * r.mfu, r.gemm_peak_gflops);
+  const std::string allocations =
+      r.heap_allocations_per_step < 0
+          ? std::string("heap allocations not counted in this build")
+          : std::to_string(std::lround(r.heap_allocations_per_step)) +
+                " heap allocations (malloc and new, every library)";
   std::printf("memory       peak RSS %.0f MB; per step after warm-up: %ld new tensor buffers, "
-              "%.0f heap allocations (all of them inside the GEMM library), %.1f page faults\n",
-              r.peak_rss_mb, (long)r.fresh_buffers_steady, r.heap_allocations_per_step,
+              "%s, %.1f page faults\n",
+              r.peak_rss_mb, (long)r.fresh_buffers_steady, allocations.c_str(),
               r.page_faults_per_step);
   std::printf("gemm engine  %s\n", r.gemm_engine.c_str());
   if (a.profile) {  // per step; the rest of the step is model/tape glue and zero_grad

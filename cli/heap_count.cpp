@@ -1,11 +1,13 @@
 // heap_count.cpp — counts heap allocations in the tapegpt process, so `tapegpt bench` can show
 // how many a steady-state training step makes. Both ways in are counted: operator new (our
 // C++ objects) and malloc and its siblings, which the libraries use (oneDNN's GEMM scratch,
-// Eigen's temporaries, libgomp). The memory itself still comes from glibc: these wrappers
-// add one relaxed atomic increment and call glibc's own entry points (free is untouched).
+// Eigen's temporaries, libgomp). The memory itself still comes from glibc: these wrappers add
+// one relaxed atomic increment and call glibc's own entry points, free included, so the
+// binary owns every entry point of the allocator as glibc's manual asks of a replacement.
 //
-// Not built into sanitizer builds, whose runtimes replace malloc themselves; heap profilers
-// that interpose malloc (heaptrack, valgrind) need a build without it: -DTAPEGPT_COUNT_ALLOCATIONS=OFF.
+// glibc only (CMake checks for __libc_memalign); not built into sanitizer builds, whose
+// runtimes replace malloc themselves. To see allocations under heaptrack, build without it:
+// -DTAPEGPT_COUNT_ALLOCATIONS=OFF.
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -26,6 +28,11 @@ void* __libc_malloc(size_t size);
 void* __libc_calloc(size_t n, size_t size);
 void* __libc_realloc(void* p, size_t size);
 void* __libc_memalign(size_t alignment, size_t size);
+void* __libc_valloc(size_t size);
+void* __libc_pvalloc(size_t size);
+void __libc_free(void* p);
+
+void free(void* p) { __libc_free(p); }
 
 void* malloc(size_t size) {
   count();
@@ -47,8 +54,17 @@ void* aligned_alloc(size_t alignment, size_t size) {
   count();
   return __libc_memalign(alignment, size);
 }
+void* valloc(size_t size) {
+  count();
+  return __libc_valloc(size);
+}
+void* pvalloc(size_t size) {
+  count();
+  return __libc_pvalloc(size);
+}
 int posix_memalign(void** out, size_t alignment, size_t size) {
-  if (alignment % sizeof(void*) != 0 || (alignment & (alignment - 1)) != 0) return EINVAL;
+  if (alignment == 0 || alignment % sizeof(void*) != 0 || (alignment & (alignment - 1)) != 0)
+    return EINVAL;
   count();
   void* p = __libc_memalign(alignment, size);
   if (!p && size) return ENOMEM;

@@ -53,6 +53,7 @@ class GPT : public Module {
   // own buffer: the next call overwrites it. Needs cache.length + tokens.size() <= block_size.
   KVCache new_kv_cache() const;
   Tensor forward_tokens(const std::vector<int32_t>& tokens, KVCache& cache) const;
+  Tensor forward_tokens(const int32_t* tokens, int64_t count, KVCache& cache) const;
   Tensor forward_step(int32_t token, KVCache& cache) const;  // one token
 
   // Dropout on/off (train: on). Eval mode needs no gradient either: use NoGrad.
@@ -77,6 +78,7 @@ class GPT : public Module {
 
  private:
   void flatten_parameters();
+  void check_kv_cache(const KVCache& cache) const;  // throws unless new_kv_cache() made it
 
   GPTConfig config_;
   Ids positions_;  // 0..T-1 for the last T seen

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "autograd/kernels.h"
+#include "autograd/parallel.h"
 #include "nn/gpt.h"
 
 namespace tg {
@@ -36,18 +37,42 @@ KVCache GPT::new_kv_cache() const {
 }
 
 Tensor GPT::forward_step(int32_t token, KVCache& cache) const {
-  return forward_tokens({token}, cache);
+  return forward_tokens(&token, 1, cache);
 }
 
 Tensor GPT::forward_tokens(const std::vector<int32_t>& tokens, KVCache& cache) const {
-  if (tokens.empty()) throw std::invalid_argument("forward_tokens: no tokens");
-  for (int32_t token : tokens)
-    if (token < 0 || token >= config_.vocab_size)
-      throw std::out_of_range("token id " + std::to_string(token) +
+  return forward_tokens(tokens.data(), static_cast<int64_t>(tokens.size()), cache);
+}
+
+// The cache must be one this model made: its buffers are indexed without further checks.
+void GPT::check_kv_cache(const KVCache& cache) const {
+  const int64_t C = config_.n_embd, rows = KVCache::kMaxRows;
+  bool fits = static_cast<int64_t>(cache.k.size()) == config_.n_layer &&
+              cache.v.size() == cache.k.size() && cache.length >= 0 &&
+              static_cast<int64_t>(cache.x.size()) == rows * C &&
+              static_cast<int64_t>(cache.hidden.size()) == rows * 4 * C &&
+              static_cast<int64_t>(cache.qkv.size()) == rows * 3 * C &&
+              static_cast<int64_t>(cache.normed.size()) == rows * C &&
+              static_cast<int64_t>(cache.attended.size()) == rows * C &&
+              static_cast<int64_t>(cache.scores.size()) == rows * config_.block_size &&
+              cache.logits.defined() && cache.logits.numel() == config_.vocab_size;
+  for (size_t i = 0; fits && i < cache.k.size(); i++)
+    fits = cache.k[i].shape() == Shape{config_.block_size, C} &&
+           cache.v[i].shape() == Shape{config_.block_size, C};
+  if (!fits)
+    throw std::invalid_argument("KV cache: not made by this model's new_kv_cache()");
+}
+
+Tensor GPT::forward_tokens(const int32_t* tokens, int64_t count, KVCache& cache) const {
+  check_kv_cache(cache);
+  if (count <= 0) throw std::invalid_argument("forward_tokens: no tokens");
+  for (int64_t i = 0; i < count; i++)
+    if (tokens[i] < 0 || tokens[i] >= config_.vocab_size)
+      throw std::out_of_range("token id " + std::to_string(tokens[i]) +
                               " is outside the vocabulary (vocab_size=" +
                               std::to_string(config_.vocab_size) + ")");
-  if (cache.length + static_cast<int64_t>(tokens.size()) > config_.block_size)
-    throw std::invalid_argument("forward_tokens: " + std::to_string(tokens.size()) +
+  if (cache.length + count > config_.block_size)
+    throw std::invalid_argument("forward_tokens: " + std::to_string(count) +
                                 " more positions do not fit the cache (" +
                                 std::to_string(cache.length) + " of block_size=" +
                                 std::to_string(config_.block_size) + " used)");
@@ -55,8 +80,8 @@ Tensor GPT::forward_tokens(const std::vector<int32_t>& tokens, KVCache& cache) c
   float *x = cache.x.data(), *normed = cache.normed.data(), *qkv = cache.qkv.data();
   float *attended = cache.attended.data(), *hidden = cache.hidden.data();
 
-  for (size_t done = 0; done < tokens.size();) {
-    const int64_t n = std::min<int64_t>(KVCache::kMaxRows, tokens.size() - done);
+  for (int64_t done = 0; done < count;) {
+    const int64_t n = std::min<int64_t>(KVCache::kMaxRows, count - done);
     const int64_t pos0 = cache.length;
     for (int64_t r = 0; r < n; r++) {  // token embedding + position embedding
       const float* te = wte.weight.data() + int64_t{tokens[done + r]} * C;
@@ -74,13 +99,12 @@ Tensor GPT::forward_tokens(const std::vector<int32_t>& tokens, KVCache& cache) c
         std::copy_n(qkv + r * 3 * C + C, C, K + (pos0 + r) * C);  // to each other causally
         std::copy_n(qkv + r * 3 * C + 2 * C, C, V_ + (pos0 + r) * C);
       }
-#pragma omp parallel for if (n * (pos0 + n) * C > (1 << 16))
-      for (int64_t r = 0; r < n; r++) {
+      parallel_for(n, n > 1 && n * (pos0 + n) * C > (1 << 16), [&](int64_t r) {
         const int64_t last = pos0 + r;
         const int64_t first = b.attn.window > 0 ? std::max<int64_t>(0, last - b.attn.window + 1) : 0;
         attend_cached(qkv + r * 3 * C, K, V_, C, b.attn.n_head, first, last, attended + r * C,
                       cache.scores.data() + r * T_max);
-      }
+      });
       linear_rows(attended, n, C, b.attn.c_proj.weight.data(), data_or_null(b.attn.c_proj.bias),
                   C, x, x);
       layer_norm_rows(x, n, C, b.ln_2.weight.data(), data_or_null(b.ln_2.bias), 1e-5f, normed,
@@ -93,7 +117,7 @@ Tensor GPT::forward_tokens(const std::vector<int32_t>& tokens, KVCache& cache) c
     }
     cache.length += n;
     done += n;
-    if (done == tokens.size()) {  // logits of the last position only
+    if (done == count) {  // logits of the last position only
       const float* last = x + (n - 1) * C;
       layer_norm_rows(last, 1, C, ln_f.weight.data(), data_or_null(ln_f.bias), 1e-5f, normed,
                       nullptr, nullptr);

@@ -27,18 +27,26 @@ void AdamW::step(float lr) {
   float* P = model_.flat_values();
   const float* G = model_.flat_grads();
   float *M = state_.m.data(), *V = state_.v.data();
+  auto update = [=](int64_t i, float decay) {
+    const float g = G[i];
+    M[i] = b1 * M[i] + (1.0f - b1) * g;
+    V[i] = b2 * V[i] + (1.0f - b2) * g * g;
+    P[i] = P[i] * decay - step_size * M[i] / (std::sqrt(V[i]) * inv_sqrt_bc2 + eps);
+  };
+  if (model_.flat_size() <= kParallelMinWork || num_threads() == 1) {
+    for (const Range& r : ranges_) {
+      const float decay = r.decay ? 1.0f - lr * config_.weight_decay : 1.0f;
+      for (int64_t i = r.begin; i < r.end; i++) update(i, decay);
+    }
+    return;
+  }
   // One thread team for all parameters; each range is split across it (ranges are disjoint,
   // so no barrier is needed between them).
-#pragma omp parallel if (model_.flat_size() > kParallelMinWork)
+#pragma omp parallel
   for (const Range& r : ranges_) {
     const float decay = r.decay ? 1.0f - lr * config_.weight_decay : 1.0f;
 #pragma omp for simd schedule(static) nowait
-    for (int64_t i = r.begin; i < r.end; i++) {
-      const float g = G[i];
-      M[i] = b1 * M[i] + (1.0f - b1) * g;
-      V[i] = b2 * V[i] + (1.0f - b2) * g * g;
-      P[i] = P[i] * decay - step_size * M[i] / (std::sqrt(V[i]) * inv_sqrt_bc2 + eps);
-    }
+    for (int64_t i = r.begin; i < r.end; i++) update(i, decay);
   }
 }
 
@@ -50,8 +58,7 @@ float clip_grad_norm(GPT& model, float max_norm) {
   const float norm = static_cast<float>(std::sqrt(total));
   if (max_norm > 0.0f && norm > max_norm) {
     const float s = max_norm / (norm + 1e-6f);  // torch adds 1e-6 too
-#pragma omp parallel for if (n > kParallelMinWork)
-    for (int64_t i = 0; i < n; i++) G[i] *= s;
+    parallel_for(n, n > kParallelMinWork, [&](int64_t i) { G[i] *= s; });
   }
   return norm;
 }

@@ -169,12 +169,28 @@ GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_l
   SampleOptions options;
   options.max_new_tokens = gen_tokens;
   std::vector<double> ms;
+  // Allocations while tokens are produced (the prompt's encoding excluded): from the first
+  // token's callback to the end of each timed run.
+  uint64_t heap_at_first = 0, heap_in_loop = 0;
+  int64_t tokens_in_loop = 0;
   for (int64_t i = 0; i < warmup + runs; i++) {
     options.seed = seed + i;
+    int64_t produced = 0;
+    auto on_token = [&](int32_t) {
+      if (produced++ == 0) heap_at_first = heap_allocations();
+    };
     auto t0 = Clock::now();
-    generate(model, prompt, options);
-    if (i >= warmup) ms.push_back(ms_since(t0));
+    generate(model, prompt, options, on_token);
+    if (i >= warmup) {
+      ms.push_back(ms_since(t0));
+      heap_in_loop += heap_allocations() - heap_at_first;
+      tokens_in_loop += produced - 1;
+    }
   }
+  const double heap_per_token =
+      tapegpt_heap_allocations && tokens_in_loop > 0
+          ? static_cast<double>(heap_in_loop) / tokens_in_loop
+          : -1;
   GenerationBenchResult r;
   r.ms_median = median(ms);
   r.tokens_per_s = gen_tokens / (r.ms_median * 1e-3);
@@ -182,6 +198,7 @@ GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_l
   // Every weight is read once per token (wpe: one row, ignored); wte twice (input row + head).
   r.weight_bytes_per_token = 4.0 * (model.num_parameters() - config.block_size * config.n_embd);
   r.achieved_gb_per_s = r.weight_bytes_per_token * r.tokens_per_s / 1e9;
+  r.heap_allocations_per_token = heap_per_token;
   r.read_gb_per_s = measure_read_gb_per_s();
   return r;
 }

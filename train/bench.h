@@ -34,6 +34,7 @@ struct GenerationBenchResult {
   double weight_bytes_per_token = 0;  // parameters read per generated token (fp32)
   double achieved_gb_per_s = 0;       // weight_bytes_per_token × tokens/s: vs memory bandwidth
   double read_gb_per_s = 0;           // this machine's memory read bandwidth, measured in the run
+  double heap_allocations_per_token = -1;  // per token after the prompt (cache rebuilds included)
 };
 
 // Batch 1, a random prompt of prompt_len tokens, gen_tokens new tokens with the KV cache
@@ -51,7 +52,7 @@ double bench_attention(int64_t B, int64_t T, int64_t C, int n_head, int window, 
 double measure_gemm_gflops(int64_t n = 2048);
 // Best-of-5 read bandwidth (GB/s) summing a buffer far bigger than the caches, all threads:
 // the ceiling for generation, which reads every weight once per token.
-double measure_read_gb_per_s(int64_t megabytes = 512);
+double measure_read_gb_per_s(int64_t megabytes = 256);
 
 // Peak resident memory of this process so far, MB.
 double peak_rss_mb();

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "autograd/tape.h"
 #include "train/sampler.h"
@@ -72,6 +73,17 @@ TEST(KVCache, PromptInOneCallEqualsFullRecompute) {
   }
 }
 
+// A cache the model did not make (empty, or another model's) is refused, not written past.
+TEST(KVCache, ForeignCacheIsRefused) {
+  GPT model(config("dense"));
+  KVCache empty;
+  EXPECT_THROW(model.forward_step(1, empty), std::invalid_argument);
+  GPTConfig smaller = config("dense");
+  smaller.block_size = 8;
+  KVCache other = GPT(smaller).new_kv_cache();
+  EXPECT_THROW(model.forward_step(1, other), std::invalid_argument);
+}
+
 // Without top-k / top-p the token is drawn straight from the softmax: frequencies follow it.
 TEST(Sampling, WholeVocabularyFollowsSoftmax) {
   const float logits[3] = {0.0f, std::log(2.0f), std::log(5.0f)};  // p = 1/8, 2/8, 5/8
@@ -87,6 +99,15 @@ TEST(Sampling, WholeVocabularyFollowsSoftmax) {
   int hot = 0;
   for (int i = 0; i < n; i++) hot += sample_token(logits, 3, o, rng) == 2;
   EXPECT_NEAR(hot / double(n), 25.0 / 30.0, 0.01);
+}
+
+TEST(Sampling, NonFiniteLogits) {
+  Rng rng{2, 0};
+  SampleOptions o;
+  const float with_inf[3] = {0.0f, std::numeric_limits<float>::infinity(), 1.0f};
+  EXPECT_EQ(sample_token(with_inf, 3, o, rng), 1);
+  const float with_nan[3] = {0.0f, std::numeric_limits<float>::quiet_NaN(), 1.0f};
+  EXPECT_THROW(sample_token(with_nan, 3, o, rng), std::runtime_error);
 }
 
 TEST(Sampling, GreedyTopKTopP) {

@@ -4,8 +4,11 @@
 #   tapegpt      the machine's default environment (a user tunes nothing)
 #   torch asis   OMP_NUM_THREADS only
 #   torch tuned  + OMP_WAIT_POLICY=passive, tcmalloc, OPENBLAS_CORETYPE unset (best found)
+# Every configuration runs in ROUNDS rounds (default 3) of the three variants back to back;
+# the table takes each ratio within a round and shows the median (bench/make_table.py): this
+# machine is shared, and a burst of someone else's load would otherwise decide a ratio.
 # Writes bench/results/compare.jsonl and the table bench/results/compare.md.
-#   usage: bench/compare.sh [--quick]      (--quick: fewer steps, baby and mini only)
+#   usage: [ROUNDS=n] bench/compare.sh [--quick]   (--quick: fewer steps, baby and mini, 1 round)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=${1:-}
@@ -24,16 +27,17 @@ BABY="--n_layer 4 --n_head 4 --n_embd 128 --block_size 64 --batch_size 12 --voca
 MINI="--n_layer 6 --n_head 6 --n_embd 384 --block_size 256 --batch_size 8 --vocab_size 50257"
 GPT2="--n_layer 12 --n_head 12 --n_embd 768 --block_size 64 --batch_size 4 --vocab_size 50257"
 
+round=1
 tag() {  # tag CONFIG VARIANT: adds labels to the JSON line on stdin
   /usr/bin/python3 -c "import json,sys
 for l in sys.stdin:
     l=l.strip()
     if l.startswith('{'):
-        d=json.loads(l); d['config']='$1'; d['variant']='$2'; print(json.dumps(d))" >> "$out"
+        d=json.loads(l); d['config']='$1'; d['variant']='$2'; d['round']=$round; print(json.dumps(d))" >> "$out"
 }
 run_set() {  # run_set CONFIG THREADS MODE STEPS WARMUP ARGS...
   local name=$1 t=$2 mode=$3 steps=$4 warmup=$5; shift 5
-  echo "== $name, $t thread(s), $mode" >&2
+  echo "== round $round: $name, $t thread(s), $mode" >&2
   OMP_NUM_THREADS=$t ./build/tapegpt bench --json --mode "$mode" --steps "$steps" --warmup "$warmup" "$@" | tag "$name" tapegpt
   OMP_NUM_THREADS=$t /usr/bin/python3 bench/torch_bench.py --threads "$t" --mode "$mode" --steps "$steps" --warmup "$warmup" "$@" | tag "$name" torch_asis
   env -u OPENBLAS_CORETYPE OMP_NUM_THREADS=$t OMP_WAIT_POLICY=passive LD_PRELOAD=$TCMALLOC \
@@ -44,13 +48,15 @@ if [ "$quick" = "--quick" ]; then
   run_set baby 2 train 50 5 $BABY
   run_set mini 2 train 3 1 $MINI
 else
-  run_set baby 2 train 200 10 $BABY
-  run_set mini 2 train 8 2 $MINI
-  run_set gpt2 2 train 8 2 $GPT2
-  run_set baby 1 train 100 5 $BABY
-  run_set mini 1 train 4 1 $MINI
-  run_set baby 2 generate 10 2 $BABY
-  run_set mini 2 generate 5 1 $MINI
+  for round in $(seq 1 "${ROUNDS:-3}"); do
+    run_set baby 2 train 200 10 $BABY
+    run_set mini 2 train 6 2 $MINI
+    run_set gpt2 2 train 6 2 $GPT2
+    run_set baby 1 train 100 5 $BABY
+    run_set mini 1 train 3 1 $MINI
+    run_set baby 2 generate 10 2 $BABY
+    run_set mini 2 generate 3 1 $MINI
+  done
 fi
 /usr/bin/python3 bench/make_table.py "$out" > bench/results/compare.md
 cat bench/results/compare.md

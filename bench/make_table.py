@@ -1,48 +1,84 @@
 #!/usr/bin/python3
-"""Renders bench/compare.sh's JSON lines as a markdown table with ratios."""
+"""Renders bench/compare.sh's JSON lines as a markdown table with ratios.
+
+compare.sh runs every configuration in rounds (tapegpt, torch as installed, torch best-tuned,
+then again). A ratio is taken within each round, where the three ran back to back, and the
+table shows the median over rounds: a burst of load from another tenant of this shared machine
+then moves one round, not the figure. Speeds and memory are the medians over rounds too.
+"""
 import json
 import platform
+import statistics
 import subprocess
 import sys
 
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-groups = {}
+groups = {}  # (config, threads, mode) -> round -> variant -> row
 for r in rows:
     key = (r["config"], r.get("threads", 1), r.get("mode", "train"))
-    groups.setdefault(key, {})[r["variant"]] = r
+    groups.setdefault(key, {}).setdefault(r.get("round", 1), {})[r["variant"]] = r
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
 
 cpu = subprocess.run("lscpu | grep 'Model name' | cut -d: -f2", shell=True, capture_output=True,
                      text=True).stdout.strip()
+rounds = max(len(g) for g in groups.values()) if groups else 0
 print(f"Machine: {cpu}, {platform.machine()}; tapegpt GEMM: "
       f"{next((r.get('gemm_engine') for r in rows if r.get('gemm_engine')), '?')}; "
-      f"torch {next((r.get('torch_version') for r in rows if r.get('torch_version')), '?')}\n")
+      f"torch {next((r.get('torch_version') for r in rows if r.get('torch_version')), '?')}; "
+      f"{rounds} round(s), medians\n")
 print("| config | threads | mode | tapegpt ms | tapegpt tok/s | torch as installed tok/s | "
-      "torch best-tuned ms | torch best-tuned tok/s | × as installed | × best-tuned | "
+      "torch best-tuned ms | torch best-tuned tok/s | × as installed | × best-tuned | × faster torch | "
       "tapegpt peak RSS MB | torch tuned peak RSS MB | RSS ratio | tapegpt MFU (train) or share of "
-      "read bandwidth (generate) | tapegpt heap allocations / page faults per step |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-for (config, threads, mode), g in groups.items():
-    ours, asis, tuned = g.get("tapegpt"), g.get("torch_asis"), g.get("torch_tuned")
-    if not ours:
+      "read bandwidth (generate) | tapegpt heap allocations / page faults per step (or token) |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+for (config, threads, mode), by_round in groups.items():
+    rs = [g for g in by_round.values() if "tapegpt" in g]
+    if not rs:
         continue
-    tps = ours["tokens_per_s"]
-    def ratio(other):
-        return f"{tps / other['tokens_per_s']:.2f}" if other else "-"
-    def tok(other):
-        return f"{other['tokens_per_s']:.0f}" if other else "-"
-    rss_ratio = f"{ours['peak_rss_mb'] / tuned['peak_rss_mb']:.2f}" if tuned else "-"
+
+    def field(variant, name):
+        return med([g[variant].get(name) for g in rs if variant in g])
+
+    def ratio(variant):  # per round, then the median
+        r = med([g["tapegpt"]["tokens_per_s"] / g[variant]["tokens_per_s"] for g in rs if variant in g])
+        return f"{r:.2f}" if r else "-"
+
+    def fastest_ratio():
+        r = med([g["tapegpt"]["tokens_per_s"] /
+                 max(g[v]["tokens_per_s"] for v in ("torch_asis", "torch_tuned") if v in g)
+                 for g in rs if "torch_asis" in g or "torch_tuned" in g])
+        return f"{r:.2f}" if r else "-"
+
+    def num(v, fmt):
+        return format(v, fmt) if v is not None else "-"
+
+    def ms(variant):  # per training step, or per generated sequence
+        return num(field(variant, "step_ms_median") or field(variant, "gen_ms_median"), ".1f")
+
+    rss_ratio = med([g["tapegpt"]["peak_rss_mb"] / g["torch_tuned"]["peak_rss_mb"]
+                     for g in rs if "torch_tuned" in g])
+    ours = rs[0]["tapegpt"]
     if "mfu" in ours:
-        mfu = f"{100 * ours['mfu']:.0f}% of {ours['gemm_peak_gflops']:.0f} GFLOP/s"
+        fill = f"{100 * field('tapegpt', 'mfu'):.0f}% of {field('tapegpt', 'gemm_peak_gflops'):.0f} GFLOP/s"
     elif "bandwidth_fraction" in ours:
-        mfu = f"{100 * ours['bandwidth_fraction']:.0f}% of {ours['read_gb_per_s']:.1f} GB/s"
+        fill = (f"{100 * field('tapegpt', 'bandwidth_fraction'):.0f}% of "
+                f"{field('tapegpt', 'read_gb_per_s'):.1f} GB/s")
     else:
-        mfu = "-"
-    allocs = (f"{ours['heap_allocations_per_step']:.0f} / {ours['page_faults_per_step']:.1f}"
-              if "page_faults_per_step" in ours else "-")
-    def ms(r):  # per training step, or per generated sequence
-        if not r:
-            return "-"
-        return f"{r.get('step_ms_median', r.get('gen_ms_median', 0)):.1f}"
-    print(f"| {config} | {threads} | {mode} | {ms(ours)} | {tps:.0f} | {tok(asis)} | {ms(tuned)} | "
-          f"{tok(tuned)} | {ratio(asis)} | {ratio(tuned)} | {ours['peak_rss_mb']:.0f} | "
-          f"{tuned['peak_rss_mb'] if tuned else 0:.0f} | {rss_ratio} | {mfu} | {allocs} |")
+        fill = "-"
+    if "page_faults_per_step" in ours:
+        allocs = (f"{field('tapegpt', 'heap_allocations_per_step'):.0f} / "
+                  f"{field('tapegpt', 'page_faults_per_step'):.1f}")
+    elif "heap_allocations_per_token" in ours:
+        allocs = f"{field('tapegpt', 'heap_allocations_per_token'):.2f} per token / -"
+    else:
+        allocs = "-"
+    print(f"| {config} | {threads} | {mode} | {ms('tapegpt')} | {num(field('tapegpt', 'tokens_per_s'), '.0f')} | "
+          f"{num(field('torch_asis', 'tokens_per_s'), '.0f')} | {ms('torch_tuned')} | "
+          f"{num(field('torch_tuned', 'tokens_per_s'), '.0f')} | {ratio('torch_asis')} | "
+          f"{ratio('torch_tuned')} | {fastest_ratio()} | {num(field('tapegpt', 'peak_rss_mb'), '.0f')} | "
+          f"{num(field('torch_tuned', 'peak_rss_mb'), '.0f')} | {num(rss_ratio, '.2f')} | {fill} | {allocs} |")

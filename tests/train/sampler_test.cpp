@@ -3,8 +3,11 @@
 
 #include <cmath>
 #include <limits>
+#include <regex>
+#include <string>
 
 #include "autograd/tape.h"
+#include "tests/train/run_command.h"
 #include "train/sampler.h"
 
 namespace tg {
@@ -143,11 +146,6 @@ TEST(Generate, SameSeedSameTokensAndStopToken) {
   EXPECT_EQ(stopped.back(), a[5]);
 }
 
-}  // namespace
-}  // namespace tg
-
-namespace tg {
-namespace {
 
 TEST(Generate, LongPromptIsCroppedToItsLastBlockSizeTokens) {
   GPT model(config("dense"));  // block_size 80
@@ -158,6 +156,22 @@ TEST(Generate, LongPromptIsCroppedToItsLastBlockSizeTokens) {
   SampleOptions o;
   o.max_new_tokens = 10;
   EXPECT_EQ(generate(model, prompt, o), generate(model, tail, o));
+}
+
+// A generated token allocates nothing: the bench counts malloc and new from the first token to
+// the end of each run (only the token lists' occasional growth remains).
+TEST(Generate, NoHeapAllocationPerToken) {
+  const auto r = tg::testing::run_command(
+      std::string(TAPEGPT_BINARY) +
+      " bench --json --mode generate --steps 2 --warmup 1 --n_layer 2 --n_head 2 --n_embd 32"
+      " --block_size 512 --vocab_size 100 --gen_tokens 400");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex("\"heap_allocations_per_token\": (-?[0-9.]+)")))
+      << r.output;
+  const double per_token = std::stod(m[1]);
+  if (per_token < 0) GTEST_SKIP() << "this build does not count allocations";
+  EXPECT_LT(per_token, 0.1) << r.output;
 }
 
 }  // namespace

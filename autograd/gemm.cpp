@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/parallel.h"
+
 #ifdef TAPEGPT_HAVE_DNNL
 #include <dnnl.h>
 #endif
@@ -54,10 +56,9 @@ void row_times_transposed(int64_t N, int64_t K, float alpha, const float* x, con
       out *= beta;
     out.noalias() += alpha * (w * v);
   };
-  const int threads = (N * K >= kParallelMinWeights && !omp_in_parallel()) ? omp_get_max_threads() : 1;
-  if (threads == 1) return rows(0, N);  // no OpenMP region at all: small products stay cheap
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int p = 0; p < threads; p++) rows(N * p / threads, N * (p + 1) / threads);
+  const int threads = N * K >= kParallelMinWeights ? omp_get_max_threads() : 1;
+  parallel_for(threads, threads > 1,
+               [&](int64_t p) { rows(N * p / threads, N * (p + 1) / threads); });
 }
 
 }  // namespace

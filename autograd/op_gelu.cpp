@@ -27,7 +27,8 @@ using ConstArrayMap = Eigen::Map<const Eigen::ArrayXf>;
 template <typename F>
 void for_chunks(int64_t n, F f) {
   const int64_t chunks = (n + kChunk - 1) / kChunk;
-  parallel_for(chunks, n > kParallelMinWork, [&](int64_t c) { f(c * kChunk, std::min(kChunk, n - c * kChunk)); });
+  parallel_for(chunks, n > kParallelMinWork,
+               [&](int64_t c) { f(c * kChunk, std::min(kChunk, n - c * kChunk)); });
 }
 }  // namespace
 

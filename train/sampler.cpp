@@ -13,18 +13,17 @@ int32_t sample_token(const float* logits, int64_t V, const SampleOptions& o, Rng
   // proper distribution: the most likely token is the only sensible answer there.
   for (int64_t i = 0; i < V; i++)
     if (std::isnan(logits[i])) throw std::runtime_error("sampling: the logits contain NaN");
-  const float top_logit = *std::max_element(logits, logits + V);
-  if (o.temperature <= 0.0f || !std::isfinite(top_logit))
-    return static_cast<int32_t>(std::max_element(logits, logits + V) - logits);  // first max
+  const int32_t argmax = static_cast<int32_t>(std::max_element(logits, logits + V) - logits);
+  const float top_logit = logits[argmax];
+  if (o.temperature <= 0.0f || !std::isfinite(top_logit)) return argmax;  // first max
   const bool whole_vocabulary = (o.top_k <= 0 || o.top_k >= V) && o.top_p >= 1.0f;
   if (whole_vocabulary) {  // no ranking needed: walk the distribution in id order
-    const float top = top_logit;
     double total = 0.0;  // ≥ 1: the top logit's own term
-    for (int64_t i = 0; i < V; i++) total += std::exp((logits[i] - top) / o.temperature);
+    for (int64_t i = 0; i < V; i++) total += std::exp((logits[i] - top_logit) / o.temperature);
     const double target = u * total;
     double running = 0.0;
     for (int64_t i = 0; i < V; i++) {
-      running += std::exp((logits[i] - top) / o.temperature);
+      running += std::exp((logits[i] - top_logit) / o.temperature);
       if (target < running) return static_cast<int32_t>(i);
     }
     return static_cast<int32_t>(V - 1);

@@ -25,18 +25,24 @@ GPTConfig config(const std::string& attention) {
   return c;
 }
 
+std::vector<int32_t> random_tokens(int n, uint64_t seed) {  // ids < the config's vocab of 31
+  std::vector<int32_t> tokens;
+  Rng rng{seed, 0};
+  for (int i = 0; i < n; i++) tokens.push_back(static_cast<int32_t>(rng.next_bits() % 31));
+  return tokens;
+}
+
+Tensor full_forward_logits(GPT& model, const std::vector<int32_t>& tokens) {  // [1, n, V]
+  NoGrad no_grad;
+  return model.forward(Ids{{1, static_cast<int64_t>(tokens.size())}, tokens}).logits;
+}
+
 TEST(KVCache, StepLogitsEqualFullRecompute) {
   for (const char* attention : {"dense", "dense,local"}) {
     GPT model(config(attention));
     model.init_weights(3);
-    std::vector<int32_t> tokens;
-    Rng rng{9, 0};
-    for (int i = 0; i < 70; i++) tokens.push_back(static_cast<int32_t>(rng.next_bits() % 31));
-    Tensor full;
-    {
-      NoGrad no_grad;
-      full = model.forward(Ids{{1, 70}, tokens}).logits;  // [1, 70, V]
-    }
+    const std::vector<int32_t> tokens = random_tokens(70, 9);
+    Tensor full = full_forward_logits(model, tokens);
     KVCache cache = model.new_kv_cache();
     for (int t = 0; t < 70; t++) {
       Tensor step = model.forward_step(tokens[t], cache);
@@ -53,14 +59,8 @@ TEST(KVCache, PromptInOneCallEqualsFullRecompute) {
   for (const char* attention : {"dense", "dense,local"}) {
     GPT model(config(attention));
     model.init_weights(5);
-    std::vector<int32_t> tokens;
-    Rng rng{11, 0};
-    for (int i = 0; i < 75; i++) tokens.push_back(static_cast<int32_t>(rng.next_bits() % 31));
-    Tensor full;
-    {
-      NoGrad no_grad;
-      full = model.forward(Ids{{1, 75}, tokens}).logits;  // [1, 75, V]
-    }
+    const std::vector<int32_t> tokens = random_tokens(75, 11);
+    Tensor full = full_forward_logits(model, tokens);
     KVCache cache = model.new_kv_cache();
     const std::vector<int32_t> prompt(tokens.begin(), tokens.begin() + 70);
     Tensor last = model.forward_tokens(prompt, cache);

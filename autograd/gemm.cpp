@@ -5,9 +5,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/gemm_packed.h"
 #include "autograd/parallel.h"
 
-#ifdef TAPEGPT_HAVE_DNNL
+#ifdef TAPEGPT_GEMM_ONEDNN
 #include <dnnl.h>
 #endif
 
@@ -71,7 +72,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     row_times_transposed(N, K, alpha, A, B, ldb, beta, C);
     return;
   }
-#ifdef TAPEGPT_HAVE_DNNL
+#if defined(TAPEGPT_GEMM_ONEDNN)
   if (K == 0) {  // oneDNN wants K >= 1; the product is then just beta * C
     eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
@@ -80,25 +81,35 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
                                     lda, B, ldb, beta, C, ldc);
   if (status != dnnl_success)
     throw std::runtime_error("dnnl_sgemm failed with status " + std::to_string(status));
-#else
+#elif defined(TAPEGPT_GEMM_EIGEN)
   eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#else
+  if (packed_gemm_supported())
+    packed_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  else
+    eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 #endif
 }
 
 const char* gemm_engine() {
-#ifdef TAPEGPT_HAVE_DNNL
-  static std::string name = [] {
+  static const std::string name = [] {
+#if defined(TAPEGPT_GEMM_ONEDNN)
     const dnnl_version_t* v = dnnl_version();
     return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-           std::to_string(v->patch);
+           std::to_string(v->patch) + " sgemm";
+#else
+    const std::string eigen = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
+                              std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                              std::to_string(EIGEN_MINOR_VERSION);
+#if defined(TAPEGPT_GEMM_EIGEN)
+    return eigen;
+#else
+    return packed_gemm_supported() ? std::string("tapegpt packed AVX2 6x16")
+                                   : eigen + " (no AVX2 on this CPU)";
+#endif
+#endif
   }();
   return name.c_str();
-#else
-  static std::string name = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
-                            std::to_string(EIGEN_MAJOR_VERSION) + "." +
-                            std::to_string(EIGEN_MINOR_VERSION);
-  return name.c_str();
-#endif
 }
 
 }  // namespace tg

@@ -4,9 +4,10 @@
 // lda/ldb/ldc are row strides (elements between consecutive rows), so a head's slice of a
 // [B, T, 3C] buffer can be multiplied in place without copying it out.
 //
-// The engine is oneDNN's sgemm when tapegpt was built with it (its AVX-512 kernels run near
-// this CPU's FMA peak), else Eigen's own GEMM. One row times a transposed matrix (a token being
-// generated) is a matrix-vector product instead: a plain read of the weights, no packing.
+// The engine is chosen at build time (TAPEGPT_GEMM): tapegpt's own packed AVX2 kernel
+// (gemm_packed.cpp; Eigen's GEMM on a CPU without AVX2), oneDNN's sgemm, or Eigen's GEMM.
+// One row times a transposed matrix (a token being generated) is a matrix-vector product
+// instead: a plain read of the weights, no packing.
 // Called inside an OpenMP parallel region, all of them run single-threaded, so an op may
 // parallelise over heads and call gemm per head.
 #pragma once
@@ -18,7 +19,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
           int64_t ldc);
 
-// "oneDNN 2.6.x" or "Eigen 3.4.x".
+// "tapegpt packed AVX2 6x16", "oneDNN 2.6.x sgemm" or "Eigen 3.4.x".
 const char* gemm_engine();
 
 }  // namespace tg

@@ -100,6 +100,8 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
   }
   BenchResult r;
   std::vector<double> step_ms, fwd_ms, bwd_ms, opt_ms;
+  for (auto* v : {&step_ms, &fwd_ms, &bwd_ms, &opt_ms})
+    v->reserve(steps);  // growing them inside the loop would be counted as the step's allocations
   size_t fresh_before = 0;
   uint64_t heap_before = 0;
   int64_t faults_before = 0;

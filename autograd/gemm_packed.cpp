@@ -1,0 +1,286 @@
+// gemm_packed.cpp — tapegpt's own matrix product: packed panels and a 6×16 AVX2 FMA kernel.
+//
+// The GotoBLAS / BLIS scheme. C is computed in 6×16 tiles by a register kernel: twelve AVX
+// accumulators take, for each k, one 16-float row of B (two loads) times six broadcast values
+// of A (twelve FMAs). Before the kernel runs, blocks of A and B are copied ("packed") into
+// exactly the order it reads them, so every load is contiguous and aligned whatever the
+// transposes and strides are, and ragged edges are zero padding instead of special code.
+// Block sizes follow the caches: a kc×16 sliver of B (16 KB) stays in L1 while it meets every
+// sliver of an MC×kc block of A (L2); a kc×NC block of B sits in L3.
+//
+// The threads share one packed block of B and take parts of the rows of C (or of its columns,
+// when there are few rows). Each element of C is summed by one thread in a fixed k order, so
+// the result does not depend on the thread count. Packing buffers belong to each thread and
+// are kept: once every thread has run one product, a product allocates nothing.
+#include "autograd/gemm_packed.h"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+
+namespace tg {
+namespace {
+
+constexpr int64_t MR = 6, NR = 16;                  // register tile of C
+constexpr int64_t KC = 256, MC = 144, NC = 3072;  // cache blocks (MC % MR == NC % NR == 0)
+constexpr int64_t kParallelMinMacs = int64_t{1} << 20;  // smaller products stay on one thread
+
+// A row-major operand: op(X) is X as stored, or (trans) its transpose.
+struct Operand {
+  const float* data;
+  int64_t ld;
+  bool trans;
+};
+
+struct PackBuffers {
+  float* a = nullptr;  // MC × KC: this thread's block of A
+  float* b = nullptr;  // KC × NC: a block of B, shared with the team when this thread leads it
+  PackBuffers() {
+    // + 16: the last transpose's stores reach 2 floats past a sliver (transpose_8_columns)
+    a = static_cast<float*>(std::aligned_alloc(64, (MC * KC + 16) * sizeof(float)));
+    b = static_cast<float*>(std::aligned_alloc(64, KC * NC * sizeof(float)));
+    if (!a || !b) throw std::bad_alloc();
+  }
+  ~PackBuffers() {
+    std::free(a);
+    std::free(b);
+  }
+  PackBuffers(const PackBuffers&) = delete;
+  PackBuffers& operator=(const PackBuffers&) = delete;
+};
+
+PackBuffers& pack_buffers() {
+  thread_local PackBuffers buffers;
+  return buffers;
+}
+
+// Rows × 8 floats (src + r·ld, Rows ≤ 8) written as eight columns, out[c·out_stride + r] =
+// src[r·ld + c], in increasing c; each store is 8 floats wide, so with Rows < 8 it also writes
+// out_stride..7 past a column, which the next column's store (or slack) takes. Packing a
+// row-major operand into k-major slivers is this transpose; doing it in registers keeps the
+// packing from costing more than the products it feeds.
+template <int Rows>
+__attribute__((target("avx2,fma"))) void transpose_8_columns(const float* src, int64_t ld,
+                                                             float* out, int64_t out_stride) {
+  __m256 r[8], t[8];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i++) r[i] = i < Rows ? _mm256_loadu_ps(src + i * ld) : _mm256_setzero_ps();
+#pragma GCC unroll 4
+  for (int i = 0; i < 8; i += 2) {  // interleave row pairs
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+#pragma GCC unroll 2
+  for (int h = 0; h < 8; h += 4) {  // then pairs of pairs: four-row columns in each half
+    r[h] = _mm256_shuffle_ps(t[h], t[h + 2], 0x44);
+    r[h + 1] = _mm256_shuffle_ps(t[h], t[h + 2], 0xEE);
+    r[h + 2] = _mm256_shuffle_ps(t[h + 1], t[h + 3], 0x44);
+    r[h + 3] = _mm256_shuffle_ps(t[h + 1], t[h + 3], 0xEE);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++) {  // and rows 0-3 with rows 4-7, 128-bit lane by lane
+    t[i] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x20);
+    t[i + 4] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x31);
+  }
+#pragma GCC unroll 8
+  for (int c = 0; c < 8; c++) _mm256_storeu_ps(out + c * out_stride, t[c]);
+}
+
+// Rows [i0, i0+mc) × depth [k0, k0+kc) of op(A) → slivers of MR rows, each stored k-major
+// (out[k·MR + i]), rows past the edge zero.
+void pack_a(const Operand& A, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* out) {
+  if (A.trans) {  // each k is a contiguous run of rows: read it once, deal it to the slivers
+    const int64_t full = mc / MR * MR;
+    for (int64_t k = 0; k < kc; k++) {
+      const float* src = A.data + (k0 + k) * A.ld + i0;
+      for (int64_t ir = 0; ir < full; ir += MR)
+        for (int64_t i = 0; i < MR; i++) out[ir * kc + k * MR + i] = src[ir + i];
+      for (int64_t i = 0; full < mc && i < MR; i++)
+        out[full * kc + k * MR + i] = full + i < mc ? src[full + i] : 0.0f;
+    }
+    return;
+  }
+  for (int64_t ir = 0; ir < mc; ir += MR, out += MR * kc) {
+    const int64_t m = std::min(MR, mc - ir);
+    const float* src = A.data + (i0 + ir) * A.ld + k0;
+    if (m == MR) {  // each row is contiguous along k: 6×8 transposes, then the rest
+      int64_t k = 0;
+      for (; k + 8 <= kc; k += 8) transpose_8_columns<MR>(src + k, A.ld, out + k * MR, MR);
+      for (; k < kc; k++)
+        for (int64_t i = 0; i < MR; i++) out[k * MR + i] = src[i * A.ld + k];
+    } else {
+      for (int64_t k = 0; k < kc; k++)
+        for (int64_t i = 0; i < MR; i++) out[k * MR + i] = i < m ? src[i * A.ld + k] : 0.0f;
+    }
+  }
+}
+
+// Depth [k0, k0+kc) × columns [j0, j0+n) of op(B), n ≤ NR → one sliver, out[k·NR + j],
+// columns past the edge zero.
+void pack_b_sliver(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_t n, float* out) {
+  if (!B.trans && n == NR) {  // each k is a contiguous run of columns: a fixed-size copy
+    for (int64_t k = 0; k < kc; k++)
+      for (int64_t j = 0; j < NR; j++) out[k * NR + j] = B.data[(k0 + k) * B.ld + j0 + j];
+  } else if (!B.trans) {
+    for (int64_t k = 0; k < kc; k++)
+      for (int64_t j = 0; j < NR; j++)
+        out[k * NR + j] = j < n ? B.data[(k0 + k) * B.ld + j0 + j] : 0.0f;
+  } else if (n == NR) {  // each column is contiguous along k: 8×8 transposes, then the rest
+    int64_t k = 0;
+    for (; k + 8 <= kc; k += 8) {
+      transpose_8_columns<8>(B.data + j0 * B.ld + k0 + k, B.ld, out + k * NR, NR);
+      transpose_8_columns<8>(B.data + (j0 + 8) * B.ld + k0 + k, B.ld, out + k * NR + 8, NR);
+    }
+    for (; k < kc; k++)
+      for (int64_t j = 0; j < NR; j++) out[k * NR + j] = B.data[(j0 + j) * B.ld + k0 + k];
+  } else {
+    for (int64_t j = 0; j < n; j++) {
+      const float* src = B.data + (j0 + j) * B.ld + k0;
+      for (int64_t k = 0; k < kc; k++) out[k * NR + j] = src[k];
+    }
+    for (int64_t j = n; j < NR; j++)
+      for (int64_t k = 0; k < kc; k++) out[k * NR + j] = 0.0f;
+  }
+}
+
+// C[6, 16] (row stride ldc) = alpha · a-sliver · b-sliver + beta · C; beta == 0 never reads C.
+__attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a, const float* b,
+                                                     float* c, int64_t ldc, float alpha,
+                                                     float beta) {
+  // Every loop over the rows is unrolled, so the twelve accumulators live in registers (an
+  // array indexed in a rolled loop would be kept on the stack, and run at a third of the speed).
+  __m256 left[MR], right[MR];  // columns 0-7 and 8-15 of each row
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) {
+    left[i] = right[i] = _mm256_setzero_ps();
+    // C is only touched after the k loop: ask for its lines now, so they arrive meanwhile
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
+  }
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; k++, a += MR, b += NR) {
+    const __m256 b_left = _mm256_load_ps(b), b_right = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+      const __m256 a_i = _mm256_broadcast_ss(a + i);
+      left[i] = _mm256_fmadd_ps(a_i, b_left, left[i]);
+      right[i] = _mm256_fmadd_ps(a_i, b_right, right[i]);
+    }
+  }
+  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) {
+    float* row = c + i * ldc;
+    __m256 l = _mm256_mul_ps(left[i], va), r = _mm256_mul_ps(right[i], va);
+    if (beta != 0.0f) {
+      l = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), l);
+      r = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8), r);
+    }
+    _mm256_storeu_ps(row, l);
+    _mm256_storeu_ps(row + 8, r);
+  }
+}
+
+// A tile cut by the edge of C: the kernel fills a whole 6×16 scratch tile, m×n of it is kept.
+void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t m,
+               int64_t n, float alpha, float beta) {
+  alignas(32) float tile[MR * NR];
+  kernel_6x16(kc, a, b, tile, NR, alpha, 0.0f);
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++)
+      c[i * ldc + j] = tile[i * NR + j] + (beta != 0.0f ? beta * c[i * ldc + j] : 0.0f);
+}
+
+struct Product {
+  Operand A, B;
+  int64_t M, N, K;
+  float alpha, beta;
+  float* C;
+  int64_t ldc;
+  float* packed_b;  // the shared KC × NC block
+  bool split_rows;  // threads take parts of the rows of C, else parts of each block's columns
+};
+
+// Thread t of `threads`: the whole Goto loop nest over this thread's part of C.
+void run_part(const Product& p, int t, int threads) {
+  PackBuffers& own = pack_buffers();
+  const int64_t row_tiles = (p.M + MR - 1) / MR;
+  const int64_t m0 = p.split_rows ? std::min(p.M, row_tiles * t / threads * MR) : 0;
+  const int64_t m1 = p.split_rows ? std::min(p.M, row_tiles * (t + 1) / threads * MR) : p.M;
+  // Splitting rows, every thread reads every sliver of B: they pack it together into the
+  // leader's buffer, with barriers around its use. Splitting columns, each packs its own.
+  const bool shared_b = p.split_rows && threads > 1;
+  float* packed_b = shared_b ? p.packed_b : own.b;
+
+  for (int64_t jc = 0; jc < p.N; jc += NC) {
+    const int64_t nc = std::min(NC, p.N - jc), slivers = (nc + NR - 1) / NR;
+    // This thread packs slivers [s0, s1) of the block, and computes with all of them
+    // (splitting rows) or just those (splitting columns).
+    const int64_t s0 = slivers * t / threads, s1 = slivers * (t + 1) / threads;
+    const int64_t use0 = p.split_rows ? 0 : s0, use1 = p.split_rows ? slivers : s1;
+    const int64_t first = shared_b ? 0 : s0;  // sliver stored at the start of packed_b
+    for (int64_t pc = 0; pc < p.K; pc += KC) {
+      const int64_t kc = std::min(KC, p.K - pc);
+      for (int64_t s = s0; s < s1; s++)
+        pack_b_sliver(p.B, pc, kc, jc + s * NR, std::min(NR, nc - s * NR),
+                      packed_b + (s - first) * NR * kc);
+      if (shared_b) {
+#pragma omp barrier
+      }
+      const float beta = pc == 0 ? p.beta : 1.0f;  // later depth blocks add to the first
+      for (int64_t ic = m0; ic < m1; ic += MC) {
+        const int64_t mc = std::min(MC, m1 - ic);
+        pack_a(p.A, ic, mc, pc, kc, own.a);
+        for (int64_t s = use0; s < use1; s++) {
+          const int64_t jr = s * NR, n = std::min(NR, nc - jr);
+          const float* b = packed_b + (s - first) * NR * kc;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int64_t m = std::min(MR, mc - ir);
+            float* c = p.C + (ic + ir) * p.ldc + jc + jr;
+            if (m == MR && n == NR)
+              kernel_6x16(kc, own.a + ir * kc, b, c, p.ldc, p.alpha, beta);
+            else
+              edge_tile(kc, own.a + ir * kc, b, c, p.ldc, m, n, p.alpha, beta);
+          }
+        }
+      }
+      if (shared_b) {  // nobody repacks B while another thread still reads it
+#pragma omp barrier
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool packed_gemm_supported() {
+  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return ok;
+}
+
+void packed_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                 int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {  // an empty sum: C = beta · C
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta != 0.0f ? beta * C[i * ldc + j] : 0.0f;
+    return;
+  }
+  Product p{{A, lda, trans_a}, {B, ldb, trans_b}, M, N, K, alpha, beta, C, ldc,
+            pack_buffers().b, true};
+  const bool parallel = !omp_in_parallel() && omp_get_max_threads() > 1 && M * N * K >= kParallelMinMacs;
+  if (!parallel) {
+    run_part(p, 0, 1);
+    return;
+  }
+  const int64_t row_tiles = (M + MR - 1) / MR, column_slivers = (std::min(N, NC) + NR - 1) / NR;
+  p.split_rows = row_tiles >= column_slivers;
+#pragma omp parallel
+  run_part(p, omp_get_thread_num(), omp_get_num_threads());
+}
+
+}  // namespace tg

@@ -1,0 +1,17 @@
+// gemm_packed.h — tapegpt's own matrix product (see gemm_packed.cpp); gemm() picks it.
+#pragma once
+#include <cstdint>
+
+namespace tg {
+
+// Whether this CPU can run the packed kernel (AVX2 and FMA).
+bool packed_gemm_supported();
+
+// Row-major C[M,N] = alpha·op(A)·op(B) + beta·C, the contract of gemm() in gemm.h. Uses every
+// OpenMP thread outside a parallel region and one thread inside it; allocates only the first
+// time a thread uses it (its packing buffers are kept for the next product).
+void packed_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                 int64_t ldc);
+
+}  // namespace tg

@@ -1,0 +1,127 @@
+// gemm(): every transpose, stride, edge and alpha/beta against a double-precision loop; the
+// packed kernel's result does not depend on the thread count; K = 0 and beta = 0 over NaN.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "autograd/gemm.h"
+#include "autograd/gemm_packed.h"
+
+namespace tg {
+namespace {
+
+struct Case {
+  int64_t M, N, K;
+  bool ta, tb;
+  float alpha, beta;
+  int64_t pad = 0;  // extra elements per row of every operand: strided, not packed, inputs
+};
+
+struct Operands {
+  std::vector<float> A, B, C;
+  int64_t lda, ldb, ldc;
+};
+
+Operands make_operands(const Case& c, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> U(-1.0f, 1.0f);
+  Operands o;
+  o.lda = (c.ta ? c.M : c.K) + c.pad;
+  o.ldb = (c.tb ? c.K : c.N) + c.pad;
+  o.ldc = c.N + c.pad;
+  o.A.resize((c.ta ? c.K : c.M) * o.lda);
+  o.B.resize((c.tb ? c.N : c.K) * o.ldb);
+  o.C.resize(c.M * o.ldc);
+  for (auto* v : {&o.A, &o.B, &o.C})
+    for (float& x : *v) x = U(rng);
+  return o;
+}
+
+// C after the product, computed in double.
+std::vector<double> reference(const Case& c, const Operands& o) {
+  std::vector<double> C(o.C.begin(), o.C.end());
+  for (int64_t i = 0; i < c.M; i++)
+    for (int64_t j = 0; j < c.N; j++) {
+      double sum = 0.0;
+      for (int64_t k = 0; k < c.K; k++)
+        sum += double(c.ta ? o.A[k * o.lda + i] : o.A[i * o.lda + k]) *
+               double(c.tb ? o.B[j * o.ldb + k] : o.B[k * o.ldb + j]);
+      double& out = C[i * o.ldc + j];
+      out = c.alpha * sum + (c.beta != 0.0f ? c.beta * out : 0.0);
+    }
+  return C;
+}
+
+void expect_matches(const Case& c, uint32_t seed) {
+  Operands o = make_operands(c, seed);
+  const std::vector<double> want = reference(c, o);
+  gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, o.A.data(), o.lda, o.B.data(), o.ldb, c.beta,
+       o.C.data(), o.ldc);
+  const double tol = 1e-5 * (c.K + 4);
+  for (int64_t i = 0; i < c.M; i++)
+    for (int64_t j = 0; j < o.ldc; j++) {
+      const double got = o.C[i * o.ldc + j], expected = want[i * o.ldc + j];
+      if (j >= c.N) {  // the padding past N is not C's: untouched
+        ASSERT_EQ(got, expected) << "wrote past column N at (" << i << ", " << j << ")";
+        continue;
+      }
+      ASSERT_NEAR(got, expected, tol) << "M" << c.M << " N" << c.N << " K" << c.K << " ta"
+                                      << c.ta << " tb" << c.tb << " at (" << i << ", " << j
+                                      << ")";
+    }
+}
+
+TEST(Gemm, AllTransposesAndEdgesMatchADoubleLoop) {
+  // Sizes straddle the 6×16 register tile and the 256-deep, 144-row and 3072-column blocks.
+  const int64_t sizes[][3] = {{1, 1, 1},     {5, 15, 7},     {6, 16, 8},     {7, 17, 9},
+                              {13, 33, 255}, {37, 50, 257},  {145, 47, 513}, {150, 3090, 260},
+                              {64, 64, 32},  {300, 20, 1000}};
+  uint32_t seed = 1;
+  for (const auto& s : sizes)
+    for (int t = 0; t < 4; t++) {
+      const bool ta = t & 1, tb = t & 2;
+      expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, 0.0f}, seed++);
+      expect_matches({s[0], s[1], s[2], ta, tb, 0.5f, 1.0f, 3}, seed++);
+      expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, -0.7f, 1}, seed++);
+    }
+}
+
+TEST(Gemm, BetaZeroNeverReadsC) {  // C may hold NaN (fresh memory): beta = 0 overwrites it
+  const Case c{40, 70, 30, false, true, 1.0f, 0.0f};
+  Operands o = make_operands(c, 7);
+  for (float& x : o.C) x = std::nanf("");
+  gemm(c.ta, c.tb, c.M, c.N, c.K, 1.0f, o.A.data(), o.lda, o.B.data(), o.ldb, 0.0f, o.C.data(),
+       o.ldc);
+  for (float x : o.C) ASSERT_TRUE(std::isfinite(x));
+}
+
+TEST(Gemm, EmptyDepthScalesC) {
+  std::vector<float> C = {1.0f, 2.0f, 3.0f, 4.0f};
+  gemm(false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 0.5f, C.data(), 2);
+  EXPECT_EQ(C, (std::vector<float>{0.5f, 1.0f, 1.5f, 2.0f}));
+}
+
+// Each element of C is summed by one thread in a fixed order: 1 and 2 threads agree to the bit
+// (a resumed training run must not depend on how many threads the first run had).
+TEST(Gemm, PackedResultDoesNotDependOnThreadCount) {
+  if (!packed_gemm_supported()) GTEST_SKIP() << "no AVX2/FMA on this CPU";
+  for (const Case& c : {Case{300, 500, 700, false, true, 1.0f, 0.0f},    // threads split rows
+                        Case{20, 3500, 300, true, false, 1.0f, 1.0f}}) {  // threads split columns
+    Operands one = make_operands(c, 11), two = one;
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, one.A.data(), one.lda, one.B.data(),
+                one.ldb, c.beta, one.C.data(), one.ldc);
+    omp_set_num_threads(2);
+    packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, two.A.data(), two.lda, two.B.data(),
+                two.ldb, c.beta, two.C.data(), two.ldc);
+    omp_set_num_threads(saved);
+    EXPECT_EQ(one.C, two.C);
+  }
+}
+
+}  // namespace
+}  // namespace tg

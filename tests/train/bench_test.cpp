@@ -1,0 +1,38 @@
+// tapegpt bench's own claims, checked: a steady-state training step allocates nothing.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+
+#include "autograd/gemm.h"
+#include "run_command.h"
+
+namespace tg {
+namespace {
+
+double json_number(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"" + key + "\": (-?[0-9.e+-]+)")))
+    throw std::runtime_error("no " + key + " in " + json);
+  return std::stod(m[1]);
+}
+
+// The tape's arena, recycled tensor headers, pooled buffers and the GEMM's kept packing
+// buffers leave nothing for malloc to do once the first steps have run. The bench counts every
+// malloc and new in the process (every library's) over the measured steps.
+TEST(Bench, TrainingStepMakesNoHeapAllocation) {
+  if (std::string(gemm_engine()).rfind("tapegpt", 0) != 0)
+    GTEST_SKIP() << gemm_engine() << " allocates inside its own products";
+  const auto r = tg::testing::run_command(
+      std::string(TAPEGPT_BINARY) +
+      " bench --json --steps 6 --warmup 2 --n_layer 2 --n_head 2 --n_embd 64 --block_size 64"
+      " --batch_size 4 --vocab_size 300");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const double per_step = json_number(r.output, "heap_allocations_per_step");
+  if (per_step < 0) GTEST_SKIP() << "this build does not count allocations";
+  EXPECT_EQ(per_step, 0.0) << r.output;
+  EXPECT_EQ(json_number(r.output, "fresh_buffers_steady"), 0.0) << r.output;
+}
+
+}  // namespace
+}  // namespace tg

@@ -14,10 +14,10 @@
 
 namespace tg {
 namespace {
-
 using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using ConstMap = Eigen::Map<const RowMajor, 0, Eigen::OuterStride<>>;
 using Map = Eigen::Map<RowMajor, 0, Eigen::OuterStride<>>;
+}  // namespace
 
 void eigen_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
@@ -39,6 +39,8 @@ void eigen_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
   else
     c.noalias() += alpha * a.transpose() * b.transpose();
 }
+
+namespace {
 
 // One row times a transposed matrix, y [N] = alpha·W [N, K]·x [K] + beta·y: the shape of every
 // product while generating one token. It is a read of W and nothing more, so it goes as fast as

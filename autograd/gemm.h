@@ -19,6 +19,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
           int64_t ldc);
 
+// The same product through Eigen's own GEMM: the fallback engine, and a yardstick in bench/.
+void eigen_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                int64_t ldc);
+
 // "tapegpt packed AVX2 6x16", "oneDNN 2.6.x sgemm" or "Eigen 3.4.x".
 const char* gemm_engine();
 

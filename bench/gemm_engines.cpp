@@ -1,0 +1,96 @@
+// gemm_engines — the three GEMM engines tapegpt can be built with, side by side in one process
+// on the transformer's own products (bench/RESULTS.md §5 is its output).
+//
+// Each shape is run by every engine in turn, round after round (A B C A B C ...), so a burst of
+// someone else's load on this shared machine hits all three alike; the table shows each
+// engine's best round in GFLOP/s and the ratio to oneDNN.
+//   usage: gemm_engines [rounds]      (threads: OMP_NUM_THREADS, default all cores)
+#include <dnnl.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "autograd/gemm.h"
+#include "autograd/gemm_packed.h"
+
+namespace {
+
+struct Shape {
+  const char* name;
+  int64_t M, N, K;
+  bool trans_a, trans_b;
+};
+
+// Forward y = x·Wᵀ, backward dx = dy·W and dW += dyᵀ·x, for a few layers of the bench configs.
+const Shape kShapes[] = {
+    {"mini qkv  y = x·Wᵀ", 2048, 1152, 384, false, true},
+    {"mini qkv  dx = dy·W", 2048, 384, 1152, false, false},
+    {"mini qkv  dW = dyᵀ·x", 1152, 384, 2048, true, false},
+    {"mini fc2  y = x·Wᵀ", 2048, 384, 1536, false, true},
+    {"mini lm_head  z = x·Wᵀ (256 rows)", 256, 50257, 384, false, true},
+    {"mini lm_head  dx = dz·W", 256, 384, 50257, false, false},
+    {"mini lm_head  dW = dzᵀ·x", 50257, 384, 256, true, false},
+    {"gpt2 qkv  y = x·Wᵀ", 256, 2304, 768, false, true},
+    {"gpt2 qkv  dx = dy·W", 256, 768, 2304, false, false},
+    {"gpt2 qkv  dW = dyᵀ·x", 2304, 768, 256, true, false},
+    {"baby fc  y = x·Wᵀ", 768, 512, 128, false, true},
+    {"baby fc  dW = dyᵀ·x", 512, 128, 768, true, false},
+    {"square 2048³", 2048, 2048, 2048, false, false},
+};
+
+using Engine = void (*)(const Shape&, const float*, const float*, float*);
+
+void run_tapegpt(const Shape& s, const float* A, const float* B, float* C) {
+  tg::packed_gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, 1.0f, A, s.trans_a ? s.M : s.K, B,
+                  s.trans_b ? s.K : s.N, 0.0f, C, s.N);
+}
+void run_onednn(const Shape& s, const float* A, const float* B, float* C) {
+  dnnl_sgemm(s.trans_a ? 'T' : 'N', s.trans_b ? 'T' : 'N', s.M, s.N, s.K, 1.0f, A,
+             s.trans_a ? s.M : s.K, B, s.trans_b ? s.K : s.N, 0.0f, C, s.N);
+}
+void run_eigen(const Shape& s, const float* A, const float* B, float* C) {
+  tg::eigen_gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, 1.0f, A, s.trans_a ? s.M : s.K, B,
+                 s.trans_b ? s.K : s.N, 0.0f, C, s.N);
+}
+
+double seconds_of(Engine engine, const Shape& s, const float* A, const float* B, float* C) {
+  const auto t0 = std::chrono::steady_clock::now();
+  engine(s, A, B, C);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int rounds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 8;
+  if (!tg::packed_gemm_supported()) {
+    std::fprintf(stderr, "gemm_engines: this CPU has no AVX2/FMA, tapegpt's kernel cannot run\n");
+    return 1;
+  }
+  const dnnl_version_t* v = dnnl_version();
+  std::printf("threads %d, %d rounds, best round per engine; oneDNN %d.%d.%d\n\n",
+              omp_get_max_threads(), rounds, v->major, v->minor, v->patch);
+  std::printf("| product | M×N×K | tapegpt | oneDNN | Eigen | tapegpt / oneDNN |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- |\n");
+  const Engine engines[] = {run_tapegpt, run_onednn, run_eigen};
+  for (const Shape& s : kShapes) {
+    std::vector<float> A(s.M * s.K, 0.5f), B(s.K * s.N, 0.25f), C(s.M * s.N);
+    double best[3] = {1e30, 1e30, 1e30};
+    for (int r = -1; r < rounds; r++)  // round -1 warms caches, pages and packing buffers
+      for (int e = 0; e < 3; e++) {
+        const double t = seconds_of(engines[e], s, A.data(), B.data(), C.data());
+        if (r >= 0) best[e] = std::min(best[e], t);
+      }
+    const double gflop = 2.0 * s.M * s.N * s.K / 1e9;
+    std::printf("| %s | %lld×%lld×%lld | %.0f | %.0f | %.0f | %.2f |\n", s.name,
+                static_cast<long long>(s.M), static_cast<long long>(s.N),
+                static_cast<long long>(s.K), gflop / best[0], gflop / best[1], gflop / best[2],
+                best[1] / best[0]);
+  }
+  return 0;
+}

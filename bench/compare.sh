@@ -7,7 +7,8 @@
 # Every configuration runs in ROUNDS rounds (default 3) of the three variants back to back;
 # the table takes each ratio within a round and shows the median (bench/make_table.py): this
 # machine is shared, and a burst of someone else's load would otherwise decide a ratio.
-# Writes bench/results/compare.jsonl and the table bench/results/compare.md.
+# Writes bench/results/compare.jsonl and the table bench/results/compare.md (and, unless --quick,
+# the GEMM engine table bench/results/gemm_engines.md).
 #   usage: [ROUNDS=n] bench/compare.sh [--quick]   (--quick: fewer steps, baby and mini, 1 round)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +58,11 @@ else
     run_set baby 2 generate 10 2 $BABY
     run_set mini 2 generate 3 1 $MINI
   done
+  # The GEMM engines on the model's own products, 2 threads and 1 (bench/gemm_engines.cpp).
+  if [ -x build/gemm_engines ]; then
+    { echo "## 2 threads"; OMP_NUM_THREADS=2 ./build/gemm_engines 6
+      echo; echo "## 1 thread"; OMP_NUM_THREADS=1 ./build/gemm_engines 4; } > bench/results/gemm_engines.md
+  fi
 fi
 /usr/bin/python3 bench/make_table.py "$out" > bench/results/compare.md
 cat bench/results/compare.md

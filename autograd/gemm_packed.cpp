@@ -8,8 +8,9 @@
 // Block sizes follow the caches: a kc×16 sliver of B (16 KB) stays in L1 while it meets every
 // sliver of an MC×kc block of A (L2); a kc×NC block of B sits in L3.
 //
-// The threads share one packed block of B and take parts of the rows of C (or of its columns,
-// when there are few rows). Each element of C is summed by one thread in a fixed k order, so
+// Threads take parts of the rows of C and share one packed block of B, or, when C has few
+// rows, parts of its columns, each packing its own slivers of B. Each element of C is summed
+// by one thread in a fixed k order, with tile boundaries that do not move with the split, so
 // the result does not depend on the thread count. Packing buffers belong to each thread and
 // are kept: once every thread has run one product, a product allocates nothing.
 #include "autograd/gemm_packed.h"
@@ -18,15 +19,23 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <cstdlib>
-#include <new>
+
+#include "autograd/gemm.h"
 
 namespace tg {
 namespace {
 
-constexpr int64_t MR = 6, NR = 16;                  // register tile of C
-constexpr int64_t KC = 256, MC = 144, NC = 3072;  // cache blocks (MC % MR == NC % NR == 0)
+constexpr int64_t MR = 6, NR = 16;                // register tile of C
+constexpr int64_t KC = 256, MC = 144, NC = 3072;  // cache blocks: B sliver in L1, A block in L2
 constexpr int64_t kParallelMinMacs = int64_t{1} << 20;  // smaller products stay on one thread
+// Slivers tile their blocks exactly (the A buffer's slack below relies on it), and
+// aligned_alloc wants sizes that are multiples of the alignment.
+constexpr int64_t kPackASize = MC * KC + 16, kPackBSize = KC * NC;
+static_assert(MC % MR == 0 && NC % NR == 0, "blocks are whole slivers");
+static_assert(kPackASize * 4 % 64 == 0 && kPackBSize * 4 % 64 == 0, "64-byte multiples");
 
 // A row-major operand: op(X) is X as stored, or (trans) its transpose.
 struct Operand {
@@ -35,33 +44,33 @@ struct Operand {
   bool trans;
 };
 
-struct PackBuffers {
-  float* a = nullptr;  // MC × KC: this thread's block of A
-  float* b = nullptr;  // KC × NC: a block of B, shared with the team when this thread leads it
-  PackBuffers() {
-    // + 16: the last transpose's stores reach 2 floats past a sliver (transpose_8_columns)
-    a = static_cast<float*>(std::aligned_alloc(64, (MC * KC + 16) * sizeof(float)));
-    b = static_cast<float*>(std::aligned_alloc(64, KC * NC * sizeof(float)));
-    if (!a || !b) throw std::bad_alloc();
-  }
-  ~PackBuffers() {
-    std::free(a);
-    std::free(b);
-  }
-  PackBuffers(const PackBuffers&) = delete;
-  PackBuffers& operator=(const PackBuffers&) = delete;
+// This thread's packing buffer of `size` floats, allocated on first use and kept; nullptr if
+// that allocation failed (an exception must not leave an OpenMP region).
+struct PackBuffer {
+  float* data = nullptr;
+  explicit PackBuffer(int64_t size)
+      : data(static_cast<float*>(std::aligned_alloc(64, size * sizeof(float)))) {}
+  ~PackBuffer() { std::free(data); }
+  PackBuffer(const PackBuffer&) = delete;
+  PackBuffer& operator=(const PackBuffer&) = delete;
 };
-
-PackBuffers& pack_buffers() {
-  thread_local PackBuffers buffers;
-  return buffers;
+// + 16 floats of slack in A's: the last transpose of a block stores 2 floats past its sliver
+float* pack_a_buffer() {
+  thread_local PackBuffer buffer(kPackASize);
+  return buffer.data;
+}
+// A block of B: the thread's own, or, splitting rows, the one the team shares (the caller's).
+float* pack_b_buffer() {
+  thread_local PackBuffer buffer(kPackBSize);
+  return buffer.data;
 }
 
 // Rows × 8 floats (src + r·ld, Rows ≤ 8) written as eight columns, out[c·out_stride + r] =
-// src[r·ld + c], in increasing c; each store is 8 floats wide, so with Rows < 8 it also writes
-// out_stride..7 past a column, which the next column's store (or slack) takes. Packing a
-// row-major operand into k-major slivers is this transpose; doing it in registers keeps the
-// packing from costing more than the products it feeds.
+// src[r·ld + c] (rows past Rows are zeros), in increasing c. Each store is 8 floats wide, so
+// with out_stride < 8 it writes 8 − out_stride floats past its column, which the next
+// column's store overwrites (past the last column: the next sliver, packed later, or slack).
+// Packing a row-major operand into k-major slivers is this transpose; doing it in registers keeps
+// the packing from costing more than the products it feeds.
 template <int Rows>
 __attribute__((target("avx2,fma"))) void transpose_8_columns(const float* src, int64_t ld,
                                                              float* out, int64_t out_stride) {
@@ -191,7 +200,8 @@ void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
   kernel_6x16(kc, a, b, tile, NR, alpha, 0.0f);
   for (int64_t i = 0; i < m; i++)
     for (int64_t j = 0; j < n; j++)
-      c[i * ldc + j] = tile[i * NR + j] + (beta != 0.0f ? beta * c[i * ldc + j] : 0.0f);
+      c[i * ldc + j] = beta != 0.0f ? std::fma(beta, c[i * ldc + j], tile[i * NR + j])
+                                    : tile[i * NR + j];  // rounded as in the kernel
 }
 
 struct Product {
@@ -200,20 +210,21 @@ struct Product {
   float alpha, beta;
   float* C;
   int64_t ldc;
-  float* packed_b;  // the shared KC × NC block
+  float* packed_b;  // the shared KC × NC block (the caller's)
   bool split_rows;  // threads take parts of the rows of C, else parts of each block's columns
 };
 
-// Thread t of `threads`: the whole Goto loop nest over this thread's part of C.
+// Thread t of `threads`: the whole Goto loop nest over this thread's part of C. Every
+// thread runs the same jc / pc loops, so all of them meet every barrier.
 void run_part(const Product& p, int t, int threads) {
-  PackBuffers& own = pack_buffers();
+  float* packed_a = pack_a_buffer();
   const int64_t row_tiles = (p.M + MR - 1) / MR;
   const int64_t m0 = p.split_rows ? std::min(p.M, row_tiles * t / threads * MR) : 0;
   const int64_t m1 = p.split_rows ? std::min(p.M, row_tiles * (t + 1) / threads * MR) : p.M;
   // Splitting rows, every thread reads every sliver of B: they pack it together into the
-  // leader's buffer, with barriers around its use. Splitting columns, each packs its own.
+  // caller's buffer, with barriers around its use. Splitting columns, each packs its own.
   const bool shared_b = p.split_rows && threads > 1;
-  float* packed_b = shared_b ? p.packed_b : own.b;
+  float* packed_b = shared_b ? p.packed_b : pack_b_buffer();
 
   for (int64_t jc = 0; jc < p.N; jc += NC) {
     const int64_t nc = std::min(NC, p.N - jc), slivers = (nc + NR - 1) / NR;
@@ -233,7 +244,7 @@ void run_part(const Product& p, int t, int threads) {
       const float beta = pc == 0 ? p.beta : 1.0f;  // later depth blocks add to the first
       for (int64_t ic = m0; ic < m1; ic += MC) {
         const int64_t mc = std::min(MC, m1 - ic);
-        pack_a(p.A, ic, mc, pc, kc, own.a);
+        pack_a(p.A, ic, mc, pc, kc, packed_a);
         for (int64_t s = use0; s < use1; s++) {
           const int64_t jr = s * NR, n = std::min(NR, nc - jr);
           const float* b = packed_b + (s - first) * NR * kc;
@@ -241,9 +252,9 @@ void run_part(const Product& p, int t, int threads) {
             const int64_t m = std::min(MR, mc - ir);
             float* c = p.C + (ic + ir) * p.ldc + jc + jr;
             if (m == MR && n == NR)
-              kernel_6x16(kc, own.a + ir * kc, b, c, p.ldc, p.alpha, beta);
+              kernel_6x16(kc, packed_a + ir * kc, b, c, p.ldc, p.alpha, beta);
             else
-              edge_tile(kc, own.a + ir * kc, b, c, p.ldc, m, n, p.alpha, beta);
+              edge_tile(kc, packed_a + ir * kc, b, c, p.ldc, m, n, p.alpha, beta);
           }
         }
       }
@@ -270,17 +281,32 @@ void packed_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, fl
       for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta != 0.0f ? beta * C[i * ldc + j] : 0.0f;
     return;
   }
-  Product p{{A, lda, trans_a}, {B, ldb, trans_b}, M, N, K, alpha, beta, C, ldc,
-            pack_buffers().b, true};
-  const bool parallel = !omp_in_parallel() && omp_get_max_threads() > 1 && M * N * K >= kParallelMinMacs;
+  Product p{
+      {A, lda, trans_a}, {B, ldb, trans_b}, M, N, K, alpha, beta, C, ldc, pack_b_buffer(), true};
+  // omp_in_parallel() is false in a region of one thread: a team is then started here, as
+  // parallel_for does.
+  const bool parallel =
+      !omp_in_parallel() && omp_get_max_threads() > 1 && M * N * K >= kParallelMinMacs;
   if (!parallel) {
+    if (!p.packed_b || !pack_a_buffer()) {  // out of memory for the buffers: Eigen's GEMM
+      eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
     run_part(p, 0, 1);
     return;
   }
   const int64_t row_tiles = (M + MR - 1) / MR, column_slivers = (std::min(N, NC) + NR - 1) / NR;
   p.split_rows = row_tiles >= column_slivers;
+  std::atomic<bool> buffers_ok{p.packed_b != nullptr};
 #pragma omp parallel
-  run_part(p, omp_get_thread_num(), omp_get_num_threads());
+  {
+    // Every thread's buffers exist (first use allocates them) before anyone starts.
+    const bool have_own = pack_a_buffer() && (p.split_rows || pack_b_buffer());
+    if (!have_own) buffers_ok = false;
+#pragma omp barrier
+    if (buffers_ok) run_part(p, omp_get_thread_num(), omp_get_num_threads());
+  }
+  if (!buffers_ok) eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace tg

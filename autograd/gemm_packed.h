@@ -7,9 +7,11 @@ namespace tg {
 // Whether this CPU can run the packed kernel (AVX2 and FMA).
 bool packed_gemm_supported();
 
-// Row-major C[M,N] = alpha·op(A)·op(B) + beta·C, the contract of gemm() in gemm.h. Uses every
-// OpenMP thread outside a parallel region and one thread inside it; allocates only the first
-// time a thread uses it (its packing buffers are kept for the next product).
+// Row-major C[M,N] = alpha·op(A)·op(B) + beta·C, the contract of gemm() in gemm.h. Products of
+// at least 2^20 multiply-adds use every OpenMP thread outside a parallel region; smaller ones,
+// and every call inside a region, run on the calling thread. Allocates only the first time a
+// thread uses it (its packing buffers are kept for the next product); if that allocation
+// fails, the product is done by Eigen's GEMM instead.
 void packed_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                  const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                  int64_t ldc);

@@ -12,9 +12,12 @@
 // block, a local layer a band of width W + block: time grows as O(T·W) per head, not O(T²).
 // Forward saves only each row's log-sum-exp; backward recomputes P block by block (one more
 // Q·Kᵀ product) instead of keeping it: saved memory is O(T) per head, and the band's
-// probabilities never make a round trip through memory (that trip grew faster than T). Each thread copies its head of the [B, T, 3C] qkv buffer
-// into contiguous [T, HS] arrays; Y is written straight into [B, T, C] (heads merged).
-// Heads run in parallel (OpenMP); each head's GEMMs then run single-threaded.
+// probabilities never make a round trip through memory (that trip grew faster than T). Each thread
+// copies its head of the [B, T, 3C] qkv buffer into contiguous [T, HS] arrays; Y is written
+// straight into [B, T, C] (heads merged). Heads run in parallel (OpenMP); each head's GEMMs then
+// run single-threaded.
+#include <omp.h>
+
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
@@ -23,11 +26,10 @@
 #include <string>
 #include <vector>
 
-#include <omp.h>
-
 #include "autograd/gemm.h"
 #include "autograd/kernels.h"
 #include "autograd/ops.h"
+#include "autograd/parallel.h"
 #include "autograd/profile.h"
 #include "autograd/tape.h"
 
@@ -49,6 +51,14 @@ struct BandLayout {
   int64_t rows(int64_t q0) const { return std::min(block, T - q0); }
   int64_t first_key(int64_t q0) const { return std::max<int64_t>(0, q0 - W + 1); }
   int64_t span(int64_t q0) const { return q0 + rows(q0) - first_key(q0); }
+};
+
+// The scratch slots of the threads that run the heads: parallel_for spreads them over
+// OpenMP's threads, or, called inside a parallel region, runs them all on this one thread.
+struct HeadThreads {
+  bool own_team = !omp_in_parallel();
+  int count = own_team ? omp_get_max_threads() : 1;
+  int slot() const { return own_team ? omp_get_thread_num() : 0; }
 };
 
 // P for one query block, [nq, span]: scaled scores q·kᵀ, then exp(score − lse) on each row's
@@ -75,8 +85,8 @@ void block_probabilities(const BandLayout& band, int64_t q0, const float* q_h, c
 }
 
 // One head's q, k, v rows (row stride ld, k at +C, v at +2C) → three contiguous [T, HS] arrays.
-void pack_head(const float* qkv, int64_t ld, int64_t T, int64_t HS, int64_t C, float* q,
-               float* k, float* v) {
+void pack_head(const float* qkv, int64_t ld, int64_t T, int64_t HS, int64_t C, float* q, float* k,
+               float* v) {
   for (int64_t t = 0; t < T; t++) {
     const float* row = qkv + t * ld;
     std::copy_n(row, HS, q + t * HS);
@@ -122,63 +132,61 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
   // Each thread copies its head's q, k, v out of the [B, T, 3C] rows into contiguous
   // [T, HS] arrays first: reading a 64-float slice of every 4.6 KB row directly cost TLB and
   // cache misses that grew faster than T (a banded layer's time was superlinear in T).
-  const int threads = omp_get_max_threads();
+  const HeadThreads heads;
   const int64_t per_thread = 3 * T * HS + band.block * band.max_span;
-  Tensor scratch = Tensor::empty({threads * per_thread});
+  Tensor scratch = Tensor::empty({heads.count * per_thread});
 
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t b = 0; b < B; b++)
-    for (int64_t h = 0; h < NH; h++) {
-      float* q_h = scratch.data() + omp_get_thread_num() * per_thread;  // [T, HS]
-      float *k_h = q_h + T * HS, *v_h = k_h + T * HS, *p = v_h + T * HS;
-      pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
-      float* lse_h = LSE + (b * NH + h) * T;
-      for (int64_t q0 = 0; q0 < T; q0 += band.block) {
-        block_probabilities(band, q0, q_h, k_h, HS, scale, p, /*lse_out=*/lse_h, nullptr);
-        gemm(false, false, band.rows(q0), HS, band.span(q0), 1.0f, p, band.span(q0),
-             v_h + band.first_key(q0) * HS, HS, 0.0f, Y + (b * T + q0) * C + h * HS, C);
-      }
+  parallel_for(B * NH, true, [&](int64_t bh) {
+    const int64_t b = bh / NH, h = bh % NH;
+    float* q_h = scratch.data() + heads.slot() * per_thread;  // [T, HS]
+    float *k_h = q_h + T * HS, *v_h = k_h + T * HS, *p = v_h + T * HS;
+    pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
+    float* lse_h = LSE + (b * NH + h) * T;
+    for (int64_t q0 = 0; q0 < T; q0 += band.block) {
+      block_probabilities(band, q0, q_h, k_h, HS, scale, p, /*lse_out=*/lse_h, nullptr);
+      gemm(false, false, band.rows(q0), HS, band.span(q0), 1.0f, p, band.span(q0),
+           v_h + band.first_key(q0) * HS, HS, 0.0f, Y + (b * T + q0) * C + h * HS, C);
     }
+  });
 
   if (y.requires_grad()) {
     tape().record([qkv, y, lse, B, T, C, NH, HS, ld, scale, band]() {
       ProfileScope backward_scope("attention.backward");
       const float *QKV = qkv.data(), *LSE = lse.data(), *dY = y.grad();
       float* dQKV = qkv.grad();  // allocated here, before the threads start
-      const int threads = omp_get_max_threads();
+      const HeadThreads heads;
       // Per thread: q, k, v, dy, dq, dk, dv of one head ([T, HS] each), P and dP of one block.
       const int64_t per_thread = 7 * T * HS + 2 * band.block * band.max_span;
-      Tensor scratch = Tensor::empty({threads * per_thread});
-#pragma omp parallel for collapse(2) schedule(static)
-      for (int64_t b = 0; b < B; b++)
-        for (int64_t h = 0; h < NH; h++) {
-          float* q_h = scratch.data() + omp_get_thread_num() * per_thread;
-          float *k_h = q_h + T * HS, *v_h = k_h + T * HS, *dy_h = v_h + T * HS;
-          float *dq_h = dy_h + T * HS, *dk_h = dq_h + T * HS, *dv_h = dk_h + T * HS;
-          float *p = dv_h + T * HS, *dp = p + band.block * band.max_span;
-          pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
-          for (int64_t t = 0; t < T; t++)
-            std::copy_n(dY + (b * T + t) * C + h * HS, HS, dy_h + t * HS);
-          std::fill_n(dq_h, 3 * T * HS, 0.0f);
-          const float* lse_h = LSE + (b * NH + h) * T;
-          for (int64_t q0 = 0; q0 < T; q0 += band.block) {
-            const int64_t nq = band.rows(q0), k0 = band.first_key(q0), span = band.span(q0);
-            block_probabilities(band, q0, q_h, k_h, HS, scale, p, nullptr, /*lse_in=*/lse_h);
-            const float* dy = dy_h + q0 * HS;
-            gemm(false, true, nq, span, HS, 1.0f, dy, HS, v_h + k0 * HS, HS, 0.0f, dp, span);
-            for (int64_t i = 0; i < nq; i++) {  // dS = P ⊙ (dP − rowsum(dP ⊙ P)), in place
-              Eigen::Map<Eigen::ArrayXf> dpr(dp + i * span, span);
-              Eigen::Map<const Eigen::ArrayXf> pr(p + i * span, span);
-              dpr = pr * (dpr - (dpr * pr).sum());
-            }
-            gemm(false, false, nq, HS, span, scale, dp, span, k_h + k0 * HS, HS, 1.0f,
-                 dq_h + q0 * HS, HS);
-            gemm(true, false, span, HS, nq, scale, dp, span, q_h + q0 * HS, HS, 1.0f,
-                 dk_h + k0 * HS, HS);
-            gemm(true, false, span, HS, nq, 1.0f, p, span, dy, HS, 1.0f, dv_h + k0 * HS, HS);
+      Tensor scratch = Tensor::empty({heads.count * per_thread});
+      parallel_for(B * NH, true, [&](int64_t bh) {
+        const int64_t b = bh / NH, h = bh % NH;
+        float* q_h = scratch.data() + heads.slot() * per_thread;
+        float *k_h = q_h + T * HS, *v_h = k_h + T * HS, *dy_h = v_h + T * HS;
+        float *dq_h = dy_h + T * HS, *dk_h = dq_h + T * HS, *dv_h = dk_h + T * HS;
+        float *p = dv_h + T * HS, *dp = p + band.block * band.max_span;
+        pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
+        for (int64_t t = 0; t < T; t++)
+          std::copy_n(dY + (b * T + t) * C + h * HS, HS, dy_h + t * HS);
+        std::fill_n(dq_h, 3 * T * HS, 0.0f);
+        const float* lse_h = LSE + (b * NH + h) * T;
+        for (int64_t q0 = 0; q0 < T; q0 += band.block) {
+          const int64_t nq = band.rows(q0), k0 = band.first_key(q0), span = band.span(q0);
+          block_probabilities(band, q0, q_h, k_h, HS, scale, p, nullptr, /*lse_in=*/lse_h);
+          const float* dy = dy_h + q0 * HS;
+          gemm(false, true, nq, span, HS, 1.0f, dy, HS, v_h + k0 * HS, HS, 0.0f, dp, span);
+          for (int64_t i = 0; i < nq; i++) {  // dS = P ⊙ (dP − rowsum(dP ⊙ P)), in place
+            Eigen::Map<Eigen::ArrayXf> dpr(dp + i * span, span);
+            Eigen::Map<const Eigen::ArrayXf> pr(p + i * span, span);
+            dpr = pr * (dpr - (dpr * pr).sum());
           }
-          unpack_add_head(dq_h, dk_h, dv_h, T, HS, C, dQKV + b * T * ld + h * HS, ld);
+          gemm(false, false, nq, HS, span, scale, dp, span, k_h + k0 * HS, HS, 1.0f, dq_h + q0 * HS,
+               HS);
+          gemm(true, false, span, HS, nq, scale, dp, span, q_h + q0 * HS, HS, 1.0f, dk_h + k0 * HS,
+               HS);
+          gemm(true, false, span, HS, nq, 1.0f, p, span, dy, HS, 1.0f, dv_h + k0 * HS, HS);
         }
+        unpack_add_head(dq_h, dk_h, dv_h, T, HS, C, dQKV + b * T * ld + h * HS, ld);
+      });
     });
   }
   return y;
@@ -196,9 +204,9 @@ void attend_cached(const float* q, const float* K, const float* V, int64_t C, in
     Eigen::Map<const Eigen::VectorXf> qh(q + h * HS, HS);
     // This head's slice of the cached keys and values: n rows of HS, C apart.
     Eigen::Map<const Eigen::MatrixXf, 0, Eigen::OuterStride<>> k(K + first * C + h * HS, HS, n,
-                                                                   Eigen::OuterStride<>(C));
+                                                                 Eigen::OuterStride<>(C));
     Eigen::Map<const Eigen::MatrixXf, 0, Eigen::OuterStride<>> v(V + first * C + h * HS, HS, n,
-                                                                   Eigen::OuterStride<>(C));
+                                                                 Eigen::OuterStride<>(C));
     Eigen::Map<Eigen::VectorXf> scores(p, n);
     scores.noalias() = scale * (k.transpose() * qh);
     scores = (scores.array() - scores.maxCoeff()).exp();

@@ -61,8 +61,7 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
   for (int64_t r0 = 0; r0 < N; r0 += kRowChunk) {
     const int64_t rows = std::min(kRowChunk, N - r0);
     gemm(false, true, rows, V, C, 1.0f, X + r0 * C, C, W, C, 0.0f, Z, V);  // [rows, V]
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < rows; i++) {
+    parallel_for(rows, rows * V > kParallelMinWork, [&](int64_t i) {
       Eigen::Map<Eigen::ArrayXf> z(Z + i * V, V);
       const int32_t t = targets.data[r0 + i];
       const float z_t = t != ignore_index ? z[t] : 0.0f;
@@ -70,14 +69,14 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
       z = (z - mx).exp();  // one vectorised exp pass: e = exp(z − max)
       const float s = z.sum();
       if (t != ignore_index) row_loss[r0 + i] = mx + std::log(s) - z_t;
-      if (!grad) continue;
+      if (!grad) return;
       if (t == ignore_index) {  // an ignored row sends no gradient
         z.setZero();
-        continue;
+        return;
       }
       z *= inv_n / s;  // softmax / n
       z[t] -= inv_n;
-    }
+    });
     if (dx.defined())  // dx [rows, C] = dlogits [rows, V] · W [V, C]
       gemm(false, false, rows, C, V, 1.0f, Z, V, W, C, 0.0f, dx.data() + r0 * C, C);
     if (dw.defined())  // dW [V, C] += dlogitsᵀ · x

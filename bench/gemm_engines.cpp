@@ -3,15 +3,18 @@
 //
 // Each shape is run by every engine in turn, round after round (A B C A B C ...), so a burst of
 // someone else's load on this shared machine hits all three alike; the table shows each
-// engine's best round in GFLOP/s and the ratio to oneDNN.
+// engine's best round in GFLOP/s, the ratio to oneDNN, and how far tapegpt's product is from
+// Eigen's (random inputs in [-1, 1]).
 //   usage: gemm_engines [rounds]      (threads: OMP_NUM_THREADS, default all cores)
 #include <dnnl.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -75,22 +78,33 @@ int main(int argc, char** argv) {
   const dnnl_version_t* v = dnnl_version();
   std::printf("threads %d, %d rounds, best round per engine; oneDNN %d.%d.%d\n\n",
               omp_get_max_threads(), rounds, v->major, v->minor, v->patch);
-  std::printf("| product | M×N×K | tapegpt | oneDNN | Eigen | tapegpt / oneDNN |\n");
-  std::printf("| --- | --- | --- | --- | --- | --- |\n");
+  std::printf(
+      "| product | M×N×K | tapegpt GFLOP/s | oneDNN | Eigen | tapegpt / oneDNN | max |tapegpt − "
+      "Eigen| |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- | --- |\n");
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   const Engine engines[] = {run_tapegpt, run_onednn, run_eigen};
   for (const Shape& s : kShapes) {
-    std::vector<float> A(s.M * s.K, 0.5f), B(s.K * s.N, 0.25f), C(s.M * s.N);
+    std::vector<float> A(s.M * s.K), B(s.K * s.N), C(s.M * s.N), C_eigen(s.M * s.N);
+    for (float& x : A) x = uniform(rng);
+    for (float& x : B) x = uniform(rng);
     double best[3] = {1e30, 1e30, 1e30};
     for (int r = -1; r < rounds; r++)  // round -1 warms caches, pages and packing buffers
       for (int e = 0; e < 3; e++) {
         const double t = seconds_of(engines[e], s, A.data(), B.data(), C.data());
         if (r >= 0) best[e] = std::min(best[e], t);
       }
+    run_tapegpt(s, A.data(), B.data(), C.data());
+    run_eigen(s, A.data(), B.data(), C_eigen.data());
+    double max_diff = 0.0;
+    for (size_t i = 0; i < C.size(); i++)
+      max_diff = std::max(max_diff, static_cast<double>(std::fabs(C[i] - C_eigen[i])));
     const double gflop = 2.0 * s.M * s.N * s.K / 1e9;
-    std::printf("| %s | %lld×%lld×%lld | %.0f | %.0f | %.0f | %.2f |\n", s.name,
+    std::printf("| %s | %lld×%lld×%lld | %.0f | %.0f | %.0f | %.2f | %.1e |\n", s.name,
                 static_cast<long long>(s.M), static_cast<long long>(s.N),
                 static_cast<long long>(s.K), gflop / best[0], gflop / best[1], gflop / best[2],
-                best[1] / best[0]);
+                best[1] / best[0], max_diff);
   }
   return 0;
 }

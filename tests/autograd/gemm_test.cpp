@@ -1,5 +1,8 @@
-// gemm(): every transpose, stride, edge and alpha/beta against a double-precision loop; the
-// packed kernel's result does not depend on the thread count; K = 0 and beta = 0 over NaN.
+// gemm() and tapegpt's packed kernel: every transpose, stride, edge and alpha/beta against a
+// double-precision loop, on one thread and split across threads; results that do not depend
+// on the thread count; calls from inside a parallel region; K = 0; beta = 0 over NaN.
+#include "autograd/gemm.h"
+
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -7,7 +10,6 @@
 #include <random>
 #include <vector>
 
-#include "autograd/gemm.h"
 #include "autograd/gemm_packed.h"
 
 namespace tg {
@@ -55,11 +57,21 @@ std::vector<double> reference(const Case& c, const Operands& o) {
   return C;
 }
 
-void expect_matches(const Case& c, uint32_t seed) {
+using GemmFn = void (*)(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                        const float*, int64_t, float, float*, int64_t);
+
+// The build's engine, and tapegpt's kernel whatever the build's engine is.
+std::vector<GemmFn> engines() {
+  std::vector<GemmFn> fns = {gemm};
+  if (packed_gemm_supported()) fns.push_back(packed_gemm);
+  return fns;
+}
+
+void expect_matches(const Case& c, uint32_t seed, GemmFn fn) {
   Operands o = make_operands(c, seed);
   const std::vector<double> want = reference(c, o);
-  gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, o.A.data(), o.lda, o.B.data(), o.ldb, c.beta,
-       o.C.data(), o.ldc);
+  fn(c.ta, c.tb, c.M, c.N, c.K, c.alpha, o.A.data(), o.lda, o.B.data(), o.ldb, c.beta, o.C.data(),
+     o.ldc);
   const double tol = 1e-5 * (c.K + 4);
   for (int64_t i = 0; i < c.M; i++)
     for (int64_t j = 0; j < o.ldc; j++) {
@@ -68,56 +80,88 @@ void expect_matches(const Case& c, uint32_t seed) {
         ASSERT_EQ(got, expected) << "wrote past column N at (" << i << ", " << j << ")";
         continue;
       }
-      ASSERT_NEAR(got, expected, tol) << "M" << c.M << " N" << c.N << " K" << c.K << " ta"
-                                      << c.ta << " tb" << c.tb << " at (" << i << ", " << j
-                                      << ")";
+      ASSERT_NEAR(got, expected, tol) << "M" << c.M << " N" << c.N << " K" << c.K << " ta" << c.ta
+                                      << " tb" << c.tb << " at (" << i << ", " << j << ")";
     }
 }
 
 TEST(Gemm, AllTransposesAndEdgesMatchADoubleLoop) {
-  // Sizes straddle the 6×16 register tile and the 256-deep, 144-row and 3072-column blocks.
-  const int64_t sizes[][3] = {{1, 1, 1},     {5, 15, 7},     {6, 16, 8},     {7, 17, 9},
-                              {13, 33, 255}, {37, 50, 257},  {145, 47, 513}, {150, 3090, 260},
-                              {64, 64, 32},  {300, 20, 1000}};
-  uint32_t seed = 1;
-  for (const auto& s : sizes)
-    for (int t = 0; t < 4; t++) {
-      const bool ta = t & 1, tb = t & 2;
-      expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, 0.0f}, seed++);
-      expect_matches({s[0], s[1], s[2], ta, tb, 0.5f, 1.0f, 3}, seed++);
-      expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, -0.7f, 1}, seed++);
-    }
+  // Sizes straddle the 6×16 register tile and the 256-deep, 144-row and 3072-column blocks;
+  // the big ones run on all threads (rows split, columns split, and rows split over two
+  // 3072-column blocks of B).
+  const int64_t sizes[][3] = {{1, 1, 1},     {5, 15, 7},      {6, 16, 8},      {7, 17, 9},
+                              {13, 33, 255}, {37, 50, 257},   {145, 47, 513},  {150, 3090, 260},
+                              {64, 64, 32},  {300, 20, 1000}, {1160, 3090, 20}};
+  for (GemmFn fn : engines()) {
+    uint32_t seed = 1;
+    for (const auto& s : sizes)
+      for (int t = 0; t < 4; t++) {
+        const bool ta = t & 1, tb = t & 2;
+        expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, 0.0f}, seed++, fn);
+        expect_matches({s[0], s[1], s[2], ta, tb, 0.5f, 1.0f, 3}, seed++, fn);
+        expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, -0.7f, 1}, seed++, fn);
+      }
+  }
 }
 
 TEST(Gemm, BetaZeroNeverReadsC) {  // C may hold NaN (fresh memory): beta = 0 overwrites it
-  const Case c{40, 70, 30, false, true, 1.0f, 0.0f};
-  Operands o = make_operands(c, 7);
-  for (float& x : o.C) x = std::nanf("");
-  gemm(c.ta, c.tb, c.M, c.N, c.K, 1.0f, o.A.data(), o.lda, o.B.data(), o.ldb, 0.0f, o.C.data(),
-       o.ldc);
-  for (float x : o.C) ASSERT_TRUE(std::isfinite(x));
+  for (GemmFn fn : engines())
+    for (const Case& c : {Case{40, 70, 30, false, true, 1.0f, 0.0f},     // one thread
+                          Case{200, 300, 600, true, false, 1.0f, 0.0f},  // all, K > 256
+                          Case{3, 5, 0, false, false, 1.0f, 0.0f}}) {    // K = 0
+      Operands o = make_operands(c, 7);
+      for (float& x : o.C) x = std::nanf("");
+      fn(c.ta, c.tb, c.M, c.N, c.K, 1.0f, o.A.data(), o.lda, o.B.data(), o.ldb, 0.0f, o.C.data(),
+         o.ldc);
+      for (float x : o.C) ASSERT_TRUE(std::isfinite(x)) << "M" << c.M << " K" << c.K;
+    }
 }
 
 TEST(Gemm, EmptyDepthScalesC) {
-  std::vector<float> C = {1.0f, 2.0f, 3.0f, 4.0f};
-  gemm(false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 0.5f, C.data(), 2);
-  EXPECT_EQ(C, (std::vector<float>{0.5f, 1.0f, 1.5f, 2.0f}));
+  for (GemmFn fn : engines()) {
+    std::vector<float> C = {1.0f, 2.0f, 3.0f, 4.0f};
+    fn(false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 0.5f, C.data(), 2);
+    EXPECT_EQ(C, (std::vector<float>{0.5f, 1.0f, 1.5f, 2.0f}));
+  }
+}
+
+// Ops call gemm per attention head inside a parallel loop: each thread then multiplies alone,
+// with its own packing buffers, and gets what a lone call gets.
+TEST(Gemm, CallsFromInsideAParallelRegion) {
+  const Case c{70, 90, 300, false, true, 1.0f, 0.0f};
+  constexpr int kHeads = 8;
+  std::vector<Operands> heads;
+  for (int h = 0; h < kHeads; h++) heads.push_back(make_operands(c, 100 + h));
+  std::vector<Operands> alone = heads;
+  for (Operands& o : alone)
+    gemm(c.ta, c.tb, c.M, c.N, c.K, 1.0f, o.A.data(), o.lda, o.B.data(), o.ldb, 0.0f, o.C.data(),
+         o.ldc);
+#pragma omp parallel for schedule(dynamic)
+  for (int h = 0; h < kHeads; h++) {
+    Operands& o = heads[h];
+    gemm(c.ta, c.tb, c.M, c.N, c.K, 1.0f, o.A.data(), o.lda, o.B.data(), o.ldb, 0.0f, o.C.data(),
+         o.ldc);
+  }
+  for (int h = 0; h < kHeads; h++) EXPECT_EQ(heads[h].C, alone[h].C) << "head " << h;
 }
 
 // Each element of C is summed by one thread in a fixed order: 1 and 2 threads agree to the bit
 // (a resumed training run must not depend on how many threads the first run had).
 TEST(Gemm, PackedResultDoesNotDependOnThreadCount) {
   if (!packed_gemm_supported()) GTEST_SKIP() << "no AVX2/FMA on this CPU";
-  for (const Case& c : {Case{300, 500, 700, false, true, 1.0f, 0.0f},    // threads split rows
-                        Case{20, 3500, 300, true, false, 1.0f, 1.0f}}) {  // threads split columns
+  if (omp_get_thread_limit() < 2 || omp_get_dynamic())
+    GTEST_SKIP() << "OpenMP cannot give this test two threads";
+  for (const Case& c : {Case{300, 500, 700, false, true, 1.0f, 0.0f},      // threads split rows
+                        Case{1200, 3100, 300, false, false, 1.0f, 0.5f},   // ... over 2 B blocks
+                        Case{20, 3500, 300, true, false, 1.0f, -0.7f}}) {  // threads split columns
     Operands one = make_operands(c, 11), two = one;
     const int saved = omp_get_max_threads();
     omp_set_num_threads(1);
-    packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, one.A.data(), one.lda, one.B.data(),
-                one.ldb, c.beta, one.C.data(), one.ldc);
+    packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, one.A.data(), one.lda, one.B.data(), one.ldb,
+                c.beta, one.C.data(), one.ldc);
     omp_set_num_threads(2);
-    packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, two.A.data(), two.lda, two.B.data(),
-                two.ldb, c.beta, two.C.data(), two.ldc);
+    packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, two.A.data(), two.lda, two.B.data(), two.ldb,
+                c.beta, two.C.data(), two.ldc);
     omp_set_num_threads(saved);
     EXPECT_EQ(one.C, two.C);
   }

@@ -78,9 +78,8 @@ int main(int argc, char** argv) {
   const dnnl_version_t* v = dnnl_version();
   std::printf("threads %d, %d rounds, best round per engine; oneDNN %d.%d.%d\n\n",
               omp_get_max_threads(), rounds, v->major, v->minor, v->patch);
-  std::printf(
-      "| product | M×N×K | tapegpt GFLOP/s | oneDNN | Eigen | tapegpt / oneDNN | max |tapegpt − "
-      "Eigen| |\n");
+  std::printf("| product | M×N×K | tapegpt GFLOP/s | oneDNN | Eigen | tapegpt / oneDNN |"
+              " max abs(tapegpt − Eigen) |\n");
   std::printf("| --- | --- | --- | --- | --- | --- | --- |\n");
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);

@@ -41,9 +41,15 @@ TEST(GPT, ParameterNamesAreNanoGPTStateDictKeys) {
 TEST(GPT, ShapesFollowTorchConventions) {
   GPT model(tiny());
   for (auto& [name, t] : model.named_parameters()) {
-    if (name == "transformer.h.0.attn.c_attn.weight") EXPECT_EQ(t.shape(), (Shape{48, 16}));
-    if (name == "transformer.h.0.mlp.c_proj.weight") EXPECT_EQ(t.shape(), (Shape{16, 64}));
-    if (name == "transformer.wpe.weight") EXPECT_EQ(t.shape(), (Shape{8, 16}));
+    if (name == "transformer.h.0.attn.c_attn.weight") {
+      EXPECT_EQ(t.shape(), (Shape{48, 16}));
+    }
+    if (name == "transformer.h.0.mlp.c_proj.weight") {
+      EXPECT_EQ(t.shape(), (Shape{16, 64}));
+    }
+    if (name == "transformer.wpe.weight") {
+      EXPECT_EQ(t.shape(), (Shape{8, 16}));
+    }
   }
 }
 

@@ -27,6 +27,8 @@ struct Shape {
   const char* name;
   int64_t M, N, K;
   bool trans_a, trans_b;
+  int64_t lda() const { return trans_a ? M : K; }  // row strides of the operands as stored
+  int64_t ldb() const { return trans_b ? K : N; }
 };
 
 // Forward y = x·Wᵀ, backward dx = dy·W and dW += dyᵀ·x, for a few layers of the bench configs.
@@ -49,16 +51,16 @@ const Shape kShapes[] = {
 using Engine = void (*)(const Shape&, const float*, const float*, float*);
 
 void run_tapegpt(const Shape& s, const float* A, const float* B, float* C) {
-  tg::packed_gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, 1.0f, A, s.trans_a ? s.M : s.K, B,
-                  s.trans_b ? s.K : s.N, 0.0f, C, s.N);
+  tg::packed_gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, 1.0f, A, s.lda(), B, s.ldb(), 0.0f, C,
+                  s.N);
 }
 void run_onednn(const Shape& s, const float* A, const float* B, float* C) {
-  dnnl_sgemm(s.trans_a ? 'T' : 'N', s.trans_b ? 'T' : 'N', s.M, s.N, s.K, 1.0f, A,
-             s.trans_a ? s.M : s.K, B, s.trans_b ? s.K : s.N, 0.0f, C, s.N);
+  dnnl_sgemm(s.trans_a ? 'T' : 'N', s.trans_b ? 'T' : 'N', s.M, s.N, s.K, 1.0f, A, s.lda(), B,
+             s.ldb(), 0.0f, C, s.N);
 }
 void run_eigen(const Shape& s, const float* A, const float* B, float* C) {
-  tg::eigen_gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, 1.0f, A, s.trans_a ? s.M : s.K, B,
-                 s.trans_b ? s.K : s.N, 0.0f, C, s.N);
+  tg::eigen_gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, 1.0f, A, s.lda(), B, s.ldb(), 0.0f, C,
+                 s.N);
 }
 
 double seconds_of(Engine engine, const Shape& s, const float* A, const float* B, float* C) {

@@ -1,7 +1,6 @@
 // tapegpt bench's own claims, checked: a steady-state training step allocates nothing.
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <string>
 
 #include "autograd/gemm.h"
@@ -9,13 +8,6 @@
 
 namespace tg {
 namespace {
-
-double json_number(const std::string& json, const std::string& key) {
-  std::smatch m;
-  if (!std::regex_search(json, m, std::regex("\"" + key + "\": (-?[0-9.e+-]+)")))
-    throw std::runtime_error("no " + key + " in " + json);
-  return std::stod(m[1]);
-}
 
 // The tape's arena, recycled tensor headers, pooled buffers and the GEMM's kept packing
 // buffers leave nothing for malloc to do once the first steps have run. The bench counts every
@@ -31,10 +23,11 @@ TEST(Bench, TrainingStepMakesNoHeapAllocation) {
         " bench --json --steps 6 --warmup 2 --n_layer 2 --n_head 2 --n_embd 64 --block_size 64"
         " --batch_size 4 --vocab_size 300");
     ASSERT_EQ(r.status, 0) << r.output;
-    const double per_step = json_number(r.output, "heap_allocations_per_step");
+    const double per_step = tg::testing::json_number(r.output, "heap_allocations_per_step");
     if (per_step < 0) GTEST_SKIP() << "this build does not count allocations";
     EXPECT_EQ(per_step, 0.0) << threads << r.output;
-    EXPECT_EQ(json_number(r.output, "fresh_buffers_steady"), 0.0) << threads << r.output;
+    EXPECT_EQ(tg::testing::json_number(r.output, "fresh_buffers_steady"), 0.0)
+        << threads << r.output;
   }
 }
 

@@ -10,12 +10,13 @@
 // band's edges stays small). A block [q0, q1) only needs keys
 // [max(0, q0−W+1), q1): dense attention (W = T) touches the lower triangle plus one diagonal
 // block, a local layer a band of width W + block: time grows as O(T·W) per head, not O(T²).
-// Forward saves only each row's log-sum-exp; backward recomputes P block by block (one more
-// Q·Kᵀ product) instead of keeping it: saved memory is O(T) per head, and the band's
-// probabilities never make a round trip through memory (that trip grew faster than T). Each thread
-// copies its head of the [B, T, 3C] qkv buffer into contiguous [T, HS] arrays; Y is written
-// straight into [B, T, C] (heads merged). Heads run in parallel (OpenMP); each head's GEMMs then
-// run single-threaded.
+// Backward needs P. Forward keeps it when it is no bigger than the qkv input (short contexts,
+// narrow bands: the products it saves are a fifth of backward's); otherwise it keeps only each
+// row's log-sum-exp and backward recomputes P block by block (one more Q·Kᵀ product), so the
+// saved memory is O(T) per head and a long dense context never holds its T² probabilities.
+// Each thread copies its head of the [B, T, 3C] qkv buffer into contiguous [T, HS] arrays; Y is
+// written straight into [B, T, C] (heads merged). Heads run in parallel (OpenMP); each head's
+// GEMMs then run single-threaded.
 #include <omp.h>
 
 #include <Eigen/Core>
@@ -51,7 +52,19 @@ struct BandLayout {
   int64_t rows(int64_t q0) const { return std::min(block, T - q0); }
   int64_t first_key(int64_t q0) const { return std::max<int64_t>(0, q0 - W + 1); }
   int64_t span(int64_t q0) const { return q0 + rows(q0) - first_key(q0); }
+  // Floats of one head's P, its blocks stored one after another ([rows, span] each).
+  int64_t area() const {
+    int64_t total = 0;
+    for (int64_t q0 = 0; q0 < T; q0 += block) total += rows(q0) * span(q0);
+    return total;
+  }
 };
+
+// Whether forward keeps P for backward (see the top of the file).
+bool keeps_probabilities(const BandLayout& band, int64_t NH, int64_t C, SavedProbabilities mode) {
+  if (mode != SavedProbabilities::automatic) return mode == SavedProbabilities::keep;
+  return NH * band.area() <= 3 * band.T * C;
+}
 
 // The scratch slots of the threads that run the heads: parallel_for spreads them over
 // OpenMP's threads, or, called inside a parallel region, runs them all on this one thread.
@@ -61,12 +74,11 @@ struct HeadThreads {
   int slot() const { return own_team ? omp_get_thread_num() : 0; }
 };
 
-// P for one query block, [nq, span]: scaled scores q·kᵀ, then exp(score − lse) on each row's
-// band and 0 elsewhere. Forward passes lse_out and gets each row's log-sum-exp written there;
-// backward passes the saved values as lse_in and gets the very same P, without having kept it.
+// P for one query block, [nq, span]: scaled scores q·kᵀ, then the softmax of each row's band,
+// 0 elsewhere. Forward passes lse_out, where each row's log-sum-exp is written; backward, when
+// P was not kept, passes those values as lse_in and gets P again as exp(score − lse).
 void block_probabilities(const BandLayout& band, int64_t q0, const float* q_h, const float* k_h,
                          int64_t HS, float scale, float* p, float* lse_out, const float* lse_in) {
-  const float* lse = lse_out ? lse_out : lse_in;
   const int64_t nq = band.rows(q0), k0 = band.first_key(q0), span = band.span(q0);
   gemm(false, true, nq, span, HS, scale, q_h + q0 * HS, HS, k_h + k0 * HS, HS, 0.0f, p, span);
   for (int64_t i = 0; i < nq; i++) {
@@ -74,14 +86,33 @@ void block_probabilities(const BandLayout& band, int64_t q0, const float* q_h, c
     const int64_t lo = std::max<int64_t>(0, t - band.W + 1) - k0, hi = t - k0;  // valid cols
     Eigen::Map<Eigen::ArrayXf> row(p + i * span, span);
     Eigen::Map<Eigen::ArrayXf> valid(p + i * span + lo, hi - lo + 1);
-    if (lse_out) {
+    if (lse_out) {  // one exp per score: shift by the max, then normalise by the sum
       const float mx = valid.maxCoeff();
-      lse_out[t] = mx + std::log((valid - mx).exp().sum());
+      valid = (valid - mx).exp();
+      const float sum = valid.sum();
+      valid *= 1.0f / sum;
+      lse_out[t] = mx + std::log(sum);
+    } else {
+      valid = (valid - lse_in[t]).exp();
     }
-    valid = (valid - lse[t]).exp();
     row.head(lo).setZero();
     row.tail(span - hi - 1).setZero();
   }
+}
+
+// A head's slice of a row is a few dozen floats: loops the compiler vectorises (it may, as
+// the two never overlap) beat a memmove call, and unvectorised they were a fifth of backward.
+void copy_floats(const float* __restrict src, int64_t n, float* __restrict dst) {
+  for (int64_t i = 0; i < n; i++) dst[i] = src[i];
+}
+void add_floats(const float* __restrict src, int64_t n, float* __restrict dst) {
+  for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+}
+void put_floats(const float* src, int64_t n, float* dst, bool add) {
+  if (add)
+    add_floats(src, n, dst);
+  else
+    copy_floats(src, n, dst);
 }
 
 // One head's q, k, v rows (row stride ld, k at +C, v at +2C) → three contiguous [T, HS] arrays.
@@ -89,28 +120,27 @@ void pack_head(const float* qkv, int64_t ld, int64_t T, int64_t HS, int64_t C, f
                float* v) {
   for (int64_t t = 0; t < T; t++) {
     const float* row = qkv + t * ld;
-    std::copy_n(row, HS, q + t * HS);
-    std::copy_n(row + C, HS, k + t * HS);
-    std::copy_n(row + 2 * C, HS, v + t * HS);
+    copy_floats(row, HS, q + t * HS);
+    copy_floats(row + C, HS, k + t * HS);
+    copy_floats(row + 2 * C, HS, v + t * HS);
   }
 }
 
-// The reverse for gradients: adds contiguous dq, dk, dv [T, HS] into the strided rows.
-void unpack_add_head(const float* dq, const float* dk, const float* dv, int64_t T, int64_t HS,
-                     int64_t C, float* dqkv, int64_t ld) {
+// The reverse for gradients: contiguous dq, dk, dv [T, HS] into the strided rows, added to
+// what they hold, or (add false) written over it.
+void unpack_head(const float* dq, const float* dk, const float* dv, int64_t T, int64_t HS,
+                 int64_t C, float* dqkv, int64_t ld, bool add) {
   for (int64_t t = 0; t < T; t++) {
     float* row = dqkv + t * ld;
-    for (int64_t i = 0; i < HS; i++) {
-      row[i] += dq[t * HS + i];
-      row[C + i] += dk[t * HS + i];
-      row[2 * C + i] += dv[t * HS + i];
-    }
+    put_floats(dq + t * HS, HS, row, add);
+    put_floats(dk + t * HS, HS, row + C, add);
+    put_floats(dv + t * HS, HS, row + 2 * C, add);
   }
 }
 
 }  // namespace
 
-Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
+Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabilities saved) {
   ProfileScope forward_scope("attention.forward");
   if (qkv.ndim() != 3 || qkv.size(2) % 3 != 0)
     throw std::invalid_argument("causal_attention: qkv must be [B, T, 3C], got " +
@@ -123,8 +153,11 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
   const int64_t W = (window <= 0 || window > T) ? T : window;
   const float scale = 1.0f / std::sqrt(static_cast<float>(HS));
   const BandLayout band(T, W);
+  const int64_t area = band.area();
 
   Tensor y = Tensor::empty({B, T, C}, needs_grad({&qkv}));
+  const bool keep_p = y.requires_grad() && keeps_probabilities(band, NH, C, saved);
+  Tensor probs = keep_p ? Tensor::empty({B * NH * area}) : Tensor();
   Tensor lse = Tensor::empty({B * NH * T});  // per row: all backward needs to rebuild P
   const float* QKV = qkv.data();
   float *Y = y.data(), *LSE = lse.data();
@@ -133,16 +166,18 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
   // [T, HS] arrays first: reading a 64-float slice of every 4.6 KB row directly cost TLB and
   // cache misses that grew faster than T (a banded layer's time was superlinear in T).
   const HeadThreads heads;
-  const int64_t per_thread = 3 * T * HS + band.block * band.max_span;
+  const int64_t per_thread = 3 * T * HS + (keep_p ? 0 : band.block * band.max_span);
   Tensor scratch = Tensor::empty({heads.count * per_thread});
 
   parallel_for(B * NH, true, [&](int64_t bh) {
     const int64_t b = bh / NH, h = bh % NH;
     float* q_h = scratch.data() + heads.slot() * per_thread;  // [T, HS]
-    float *k_h = q_h + T * HS, *v_h = k_h + T * HS, *p = v_h + T * HS;
+    float *k_h = q_h + T * HS, *v_h = k_h + T * HS;
     pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
     float* lse_h = LSE + (b * NH + h) * T;
+    float* p = keep_p ? probs.data() + bh * area : v_h + T * HS;  // kept, or scratch
     for (int64_t q0 = 0; q0 < T; q0 += band.block) {
+      if (keep_p && q0 > 0) p += band.rows(q0 - band.block) * band.span(q0 - band.block);
       block_probabilities(band, q0, q_h, k_h, HS, scale, p, /*lse_out=*/lse_h, nullptr);
       gemm(false, false, band.rows(q0), HS, band.span(q0), 1.0f, p, band.span(q0),
            v_h + band.first_key(q0) * HS, HS, 0.0f, Y + (b * T + q0) * C + h * HS, C);
@@ -150,28 +185,37 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
   });
 
   if (y.requires_grad()) {
-    tape().record([qkv, y, lse, B, T, C, NH, HS, ld, scale, band]() {
+    tape().record([qkv, y, lse, probs, keep_p, B, T, C, NH, HS, ld, scale, band, area]() {
       ProfileScope backward_scope("attention.backward");
       const float *QKV = qkv.data(), *LSE = lse.data(), *dY = y.grad();
-      float* dQKV = qkv.grad();  // allocated here, before the threads start
+      bool fresh = false;  // a new gradient: the heads' slices, disjoint, are written, not added
+      float* dQKV = qkv.grad_for_overwrite(&fresh);  // allocated here, before the threads start
       const HeadThreads heads;
-      // Per thread: q, k, v, dy, dq, dk, dv of one head ([T, HS] each), P and dP of one block.
-      const int64_t per_thread = 7 * T * HS + 2 * band.block * band.max_span;
+      // Per thread: q, k, v, dy, dq, dk, dv of one head ([T, HS] each), dP of one block, and
+      // P's block when it was not kept.
+      const int64_t block_size = band.block * band.max_span;
+      const int64_t per_thread = 7 * T * HS + (keep_p ? 1 : 2) * block_size;
       Tensor scratch = Tensor::empty({heads.count * per_thread});
       parallel_for(B * NH, true, [&](int64_t bh) {
         const int64_t b = bh / NH, h = bh % NH;
         float* q_h = scratch.data() + heads.slot() * per_thread;
         float *k_h = q_h + T * HS, *v_h = k_h + T * HS, *dy_h = v_h + T * HS;
         float *dq_h = dy_h + T * HS, *dk_h = dq_h + T * HS, *dv_h = dk_h + T * HS;
-        float *p = dv_h + T * HS, *dp = p + band.block * band.max_span;
+        float *dp = dv_h + T * HS, *p_scratch = dp + block_size;
         pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
-        for (int64_t t = 0; t < T; t++)
-          std::copy_n(dY + (b * T + t) * C + h * HS, HS, dy_h + t * HS);
+        for (int64_t t = 0; t < T; t++) copy_floats(dY + (b * T + t) * C + h * HS, HS, dy_h + t * HS);
         std::fill_n(dq_h, 3 * T * HS, 0.0f);
         const float* lse_h = LSE + (b * NH + h) * T;
+        const float* kept = keep_p ? probs.data() + bh * area : nullptr;  // next block's P
         for (int64_t q0 = 0; q0 < T; q0 += band.block) {
           const int64_t nq = band.rows(q0), k0 = band.first_key(q0), span = band.span(q0);
-          block_probabilities(band, q0, q_h, k_h, HS, scale, p, nullptr, /*lse_in=*/lse_h);
+          const float* p = kept;
+          if (keep_p) {
+            kept += nq * span;
+          } else {
+            block_probabilities(band, q0, q_h, k_h, HS, scale, p_scratch, nullptr, lse_h);
+            p = p_scratch;
+          }
           const float* dy = dy_h + q0 * HS;
           gemm(false, true, nq, span, HS, 1.0f, dy, HS, v_h + k0 * HS, HS, 0.0f, dp, span);
           for (int64_t i = 0; i < nq; i++) {  // dS = P ⊙ (dP − rowsum(dP ⊙ P)), in place
@@ -185,7 +229,7 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window) {
                HS);
           gemm(true, false, span, HS, nq, 1.0f, p, span, dy, HS, 1.0f, dv_h + k0 * HS, HS);
         }
-        unpack_add_head(dq_h, dk_h, dv_h, T, HS, C, dQKV + b * T * ld + h * HS, ld);
+        unpack_head(dq_h, dk_h, dv_h, T, HS, C, dQKV + b * T * ld + h * HS, ld, !fresh);
       });
     });
   }

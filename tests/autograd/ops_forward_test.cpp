@@ -3,8 +3,10 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "autograd/pool.h"
+#include "autograd/tape.h"
 #include "tests/autograd/gradcheck.h"
 
 namespace tg {
@@ -49,6 +51,34 @@ TEST(Forward, AttentionMatchesNaiveDenseAndBanded) {
     for (int64_t i = 0; i < y.numel(); i++)
       ASSERT_NEAR(y.data()[i], ref[i], 1e-5) << "window " << window << " element " << i;
   }
+}
+
+// Backward's two sources of P give the same gradients, and automatic keeps P only while it is
+// no bigger than qkv: what a recorded op holds on to shows which one it chose.
+TEST(Attention, KeptAndRecomputedProbabilitiesAgree) {
+  for (int window : {0, 7, 64}) {
+    std::vector<float> grads[2];
+    int run = 0;
+    for (SavedProbabilities saved : {SavedProbabilities::keep, SavedProbabilities::recompute}) {
+      Tensor qkv = random_tensor({2, 150, 3 * 12}, 41, 1.0f);
+      Tensor y = causal_attention(qkv, 3, window, saved);
+      Tensor w = random_tensor(y.shape(), 42, 1.0f, false);
+      tape().backward(sum(mul(y, w)));
+      grads[run++].assign(qkv.grad(), qkv.grad() + qkv.numel());
+    }
+    for (size_t i = 0; i < grads[0].size(); i++)
+      ASSERT_NEAR(grads[0][i], grads[1][i], 1e-5) << "window " << window << " element " << i;
+  }
+  auto held_bytes = [](int64_t T, int64_t C, int NH) {  // saved for backward, beyond y and lse
+    Tensor qkv = random_tensor({1, T, 3 * C}, 43, 1.0f);
+    const size_t before = pool_stats().bytes_in_use;
+    Tensor y = causal_attention(qkv, NH);
+    const size_t held = pool_stats().bytes_in_use - before - (T * C + NH * T) * sizeof(float);
+    tape().clear();
+    return held;
+  };
+  EXPECT_EQ(held_bytes(64, 128, 4), 4u * 64 * 64 * sizeof(float));  // baby: P (4 heads × 64²)
+  EXPECT_EQ(held_bytes(1024, 64, 4), 0u);  // long and dense: P would be 11× qkv
 }
 
 TEST(Forward, LayerNormHasZeroMeanUnitVariance) {

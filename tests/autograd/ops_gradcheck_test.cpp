@@ -102,10 +102,15 @@ struct AttentionCase {
 
 class AttentionGradcheck : public ::testing::TestWithParam<AttentionCase> {};
 
+// Both ways backward can get P: kept from forward, or recomputed from the log-sum-exps.
 TEST_P(AttentionGradcheck, MatchesFiniteDifferences) {
   const AttentionCase c = GetParam();
-  Tensor qkv = random_tensor({c.B, c.T, 3 * c.C}, 25, 1.5f);
-  gradcheck([&](const Inputs& v) { return causal_attention(v[0], c.NH, c.window); }, {qkv});
+  for (SavedProbabilities saved : {SavedProbabilities::keep, SavedProbabilities::recompute}) {
+    SCOPED_TRACE(saved == SavedProbabilities::keep ? "P kept" : "P recomputed");
+    Tensor qkv = random_tensor({c.B, c.T, 3 * c.C}, 25, 1.5f);
+    gradcheck([&](const Inputs& v) { return causal_attention(v[0], c.NH, c.window, saved); },
+              {qkv});
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

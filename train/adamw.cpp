@@ -27,27 +27,26 @@ void AdamW::step(float lr) {
   float* P = model_.flat_values();
   const float* G = model_.flat_grads();
   float *M = state_.m.data(), *V = state_.v.data();
-  auto update = [=](int64_t i, float decay) {
-    const float g = G[i];
-    M[i] = b1 * M[i] + (1.0f - b1) * g;
-    V[i] = b2 * V[i] + (1.0f - b2) * g * g;
-    P[i] = P[i] * decay - step_size * M[i] / (std::sqrt(V[i]) * inv_sqrt_bc2 + eps);
+  // Elements [begin, end): one vectorised pass (sqrt and division included).
+  auto update = [=](int64_t begin, int64_t end, float decay) {
+#pragma omp simd
+    for (int64_t i = begin; i < end; i++) {
+      const float g = G[i];
+      M[i] = b1 * M[i] + (1.0f - b1) * g;
+      V[i] = b2 * V[i] + (1.0f - b2) * g * g;
+      P[i] = P[i] * decay - step_size * M[i] / (std::sqrt(V[i]) * inv_sqrt_bc2 + eps);
+    }
   };
-  if (model_.flat_size() <= kParallelMinWork || num_threads() == 1) {
+  // One thread team for all parameters; each thread takes its share of every range (ranges
+  // are disjoint, so no barrier is needed between them).
+  const int threads = model_.flat_size() > kParallelMinWork ? num_threads() : 1;
+  parallel_for(threads, threads > 1, [&](int64_t t) {
     for (const Range& r : ranges_) {
       const float decay = r.decay ? 1.0f - lr * config_.weight_decay : 1.0f;
-      for (int64_t i = r.begin; i < r.end; i++) update(i, decay);
+      const int64_t n = r.end - r.begin;
+      update(r.begin + n * t / threads, r.begin + n * (t + 1) / threads, decay);
     }
-    return;
-  }
-  // One thread team for all parameters; each range is split across it (ranges are disjoint,
-  // so no barrier is needed between them).
-#pragma omp parallel
-  for (const Range& r : ranges_) {
-    const float decay = r.decay ? 1.0f - lr * config_.weight_decay : 1.0f;
-#pragma omp for simd schedule(static) nowait
-    for (int64_t i = r.begin; i < r.end; i++) update(i, decay);
-  }
+  });
 }
 
 float clip_grad_norm(GPT& model, float max_norm) {

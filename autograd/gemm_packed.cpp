@@ -98,17 +98,26 @@ __attribute__((target("avx2,fma"))) void transpose_8_columns(const float* src, i
   for (int c = 0; c < 8; c++) _mm256_storeu_ps(out + c * out_stride, t[c]);
 }
 
+// out[k·6 + i] = src[k·ld + i] for i < 6, k < kc: one 8-float store per k, each writing 2
+// floats past its six that the next k's store overwrites (past the last k: the next sliver,
+// packed after this one, or the buffer's slack). The loads are masked to six floats, so
+// nothing past a row's end is read.
+__attribute__((target("avx2,fma"))) void copy_six_per_k(const float* src, int64_t ld, int64_t kc,
+                                                        float* out) {
+  const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+  for (int64_t k = 0; k < kc; k++) _mm256_storeu_ps(out + k * MR, _mm256_maskload_ps(src + k * ld, six));
+}
+
 // Rows [i0, i0+mc) × depth [k0, k0+kc) of op(A) → slivers of MR rows, each stored k-major
 // (out[k·MR + i]), rows past the edge zero.
 void pack_a(const Operand& A, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* out) {
-  if (A.trans) {  // each k is a contiguous run of rows: read it once, deal it to the slivers
+  if (A.trans) {  // a sliver's six rows are six contiguous floats at every k: copy those runs
     const int64_t full = mc / MR * MR;
-    for (int64_t k = 0; k < kc; k++) {
+    for (int64_t ir = 0; ir < full; ir += MR)
+      copy_six_per_k(A.data + k0 * A.ld + i0 + ir, A.ld, kc, out + ir * kc);
+    for (int64_t k = 0; full < mc && k < kc; k++) {
       const float* src = A.data + (k0 + k) * A.ld + i0;
-      for (int64_t ir = 0; ir < full; ir += MR)
-        for (int64_t i = 0; i < MR; i++) out[ir * kc + k * MR + i] = src[ir + i];
-      for (int64_t i = 0; full < mc && i < MR; i++)
-        out[full * kc + k * MR + i] = full + i < mc ? src[full + i] : 0.0f;
+      for (int64_t i = 0; i < MR; i++) out[full * kc + k * MR + i] = full + i < mc ? src[full + i] : 0.0f;
     }
     return;
   }

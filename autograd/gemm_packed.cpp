@@ -54,7 +54,8 @@ struct PackBuffer {
   PackBuffer(const PackBuffer&) = delete;
   PackBuffer& operator=(const PackBuffer&) = delete;
 };
-// + 16 floats of slack in A's: the last transpose of a block stores 2 floats past its sliver
+// + 16 floats of slack in A's: the last store of a block (a transpose, or copy_six_per_k)
+// writes 2 floats past its sliver
 float* pack_a_buffer() {
   thread_local PackBuffer buffer(kPackASize);
   return buffer.data;
@@ -105,7 +106,8 @@ __attribute__((target("avx2,fma"))) void transpose_8_columns(const float* src, i
 __attribute__((target("avx2,fma"))) void copy_six_per_k(const float* src, int64_t ld, int64_t kc,
                                                         float* out) {
   const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
-  for (int64_t k = 0; k < kc; k++) _mm256_storeu_ps(out + k * MR, _mm256_maskload_ps(src + k * ld, six));
+  for (int64_t k = 0; k < kc; k++)
+    _mm256_storeu_ps(out + k * MR, _mm256_maskload_ps(src + k * ld, six));
 }
 
 // Rows [i0, i0+mc) × depth [k0, k0+kc) of op(A) → slivers of MR rows, each stored k-major
@@ -117,7 +119,8 @@ void pack_a(const Operand& A, int64_t i0, int64_t mc, int64_t k0, int64_t kc, fl
       copy_six_per_k(A.data + k0 * A.ld + i0 + ir, A.ld, kc, out + ir * kc);
     for (int64_t k = 0; full < mc && k < kc; k++) {
       const float* src = A.data + (k0 + k) * A.ld + i0;
-      for (int64_t i = 0; i < MR; i++) out[full * kc + k * MR + i] = full + i < mc ? src[full + i] : 0.0f;
+      for (int64_t i = 0; i < MR; i++)
+        out[full * kc + k * MR + i] = full + i < mc ? src[full + i] : 0.0f;
     }
     return;
   }

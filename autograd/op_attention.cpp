@@ -203,7 +203,8 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
         float *dq_h = dy_h + T * HS, *dk_h = dq_h + T * HS, *dv_h = dk_h + T * HS;
         float *dp = dv_h + T * HS, *p_scratch = dp + block_size;
         pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
-        for (int64_t t = 0; t < T; t++) copy_floats(dY + (b * T + t) * C + h * HS, HS, dy_h + t * HS);
+        for (int64_t t = 0; t < T; t++)
+          copy_floats(dY + (b * T + t) * C + h * HS, HS, dy_h + t * HS);
         std::fill_n(dq_h, 3 * T * HS, 0.0f);
         const float* lse_h = LSE + (b * NH + h) * T;
         const float* kept = keep_p ? probs.data() + bh * area : nullptr;  // next block's P

@@ -27,14 +27,17 @@ void AdamW::step(float lr) {
   float* P = model_.flat_values();
   const float* G = model_.flat_grads();
   float *M = state_.m.data(), *V = state_.v.data();
-  // Elements [begin, end): one vectorised pass (sqrt and division included).
+  // Elements [begin, end): one vectorised pass (sqrt and division included). Every multiply-add
+  // is an explicit fma, so an element rounds the same in the vector body and in the scalar
+  // remainder, wherever a thread's share happens to start: bit-identical at any thread count.
   auto update = [=](int64_t begin, int64_t end, float decay) {
 #pragma omp simd
     for (int64_t i = begin; i < end; i++) {
       const float g = G[i];
-      M[i] = b1 * M[i] + (1.0f - b1) * g;
-      V[i] = b2 * V[i] + (1.0f - b2) * g * g;
-      P[i] = P[i] * decay - step_size * M[i] / (std::sqrt(V[i]) * inv_sqrt_bc2 + eps);
+      M[i] = std::fma(b1, M[i], (1.0f - b1) * g);
+      V[i] = std::fma(b2, V[i], (1.0f - b2) * g * g);
+      const float denom = std::fma(std::sqrt(V[i]), inv_sqrt_bc2, eps);
+      P[i] = std::fma(P[i], decay, -(step_size * M[i] / denom));
     }
   };
   // One thread team for all parameters; each thread takes its share of every range (ranges

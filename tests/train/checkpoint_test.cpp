@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include <omp.h>
+
+#include "autograd/parallel.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
 
@@ -143,6 +146,32 @@ TEST(AdamW, MatchesTheTorchFormulaByHand) {
     EXPECT_NEAR(model.flat_values()[at], expected(before[at], decay), 1e-6) << name;
     at += t.numel();
   }
+}
+
+// Threads split every parameter range at a different element with 1 and 2 threads, so some
+// elements move between a vectorised body and a scalar remainder: they must round the same.
+TEST(AdamW, SameBitsAtOneAndTwoThreads) {
+  GPTConfig c = small_config();
+  c.n_embd = 30;  // ranges of 30, 900, 2700 ... floats: not multiples of a vector's width
+  c.n_head = 3;
+  std::vector<float> result[2];
+  for (int threads : {1, 2}) {
+    GPT model(c);
+    model.init_weights(3);
+    ASSERT_GT(model.flat_size(), kParallelMinWork);  // else both runs would be serial
+    AdamW opt(model, AdamWConfig{0.9f, 0.95f, 1e-8f, 0.1f});
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    for (int step = 1; step <= 3; step++) {
+      for (int64_t i = 0; i < model.flat_size(); i++)
+        model.flat_grads()[i] = std::sin(0.37f * static_cast<float>(i) + step);
+      opt.step(0.01f);
+    }
+    omp_set_num_threads(saved);
+    result[threads - 1].assign(model.flat_values(), model.flat_values() + model.flat_size());
+  }
+  ASSERT_EQ(result[0].size(), result[1].size());
+  EXPECT_EQ(std::memcmp(result[0].data(), result[1].data(), result[0].size() * sizeof(float)), 0);
 }
 
 TEST(ClipGradNorm, ScalesToMaxNorm) {

@@ -31,7 +31,8 @@ Tensor add(const Tensor& a, const Tensor& b) {
         parallel_for(n, n > kParallelMinWork, [&](int64_t i) { dA[i] += dY[i]; });
       }
       if (b.requires_grad()) {  // b was added to each of the n/m rows: sum the rows
-        add_column_sums(n / m, m, b.grad(), [dY, m](int64_t r, int64_t c) { return dY[r * m + c]; });
+        column_sums(n / m, m, b.grad(), true,
+                    [dY, m](int64_t r, int64_t c) { return dY[r * m + c]; });
       }
     });
   }

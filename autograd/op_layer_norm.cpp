@@ -88,12 +88,17 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
         });
       }
       // Parameter gradients: sums over rows (column blocks per thread: no races, fixed order).
-      if (weight.requires_grad())
-        add_column_sums(rows, C, weight.grad(), [X, dY, M, R, C](int64_t r, int64_t c) {
+      bool fresh = false;
+      if (weight.requires_grad()) {
+        float* dW = weight.grad_for_overwrite(&fresh);
+        column_sums(rows, C, dW, !fresh, [X, dY, M, R, C](int64_t r, int64_t c) {
           return dY[r * C + c] * (X[r * C + c] - M[r]) * R[r];
         });
-      if (bias.defined() && bias.requires_grad())
-        add_column_sums(rows, C, bias.grad(), [dY, C](int64_t r, int64_t c) { return dY[r * C + c]; });
+      }
+      if (bias.defined() && bias.requires_grad()) {
+        float* db = bias.grad_for_overwrite(&fresh);
+        column_sums(rows, C, db, !fresh, [dY, C](int64_t r, int64_t c) { return dY[r * C + c]; });
+      }
     });
   }
   return y;

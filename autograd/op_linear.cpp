@@ -63,9 +63,12 @@ Tensor linear_impl(const Tensor& x, const Tensor& weight, const Tensor& bias,
         gemm(false, false, rows, in, out_features, 1.0f, dY, out_features, weight.data(), in,
              fresh ? 0.0f : 1.0f, dx, in);
       }
-      if (weight.requires_grad())  // dW [out, in] += dY^T · x
-        gemm(true, false, out_features, in, rows, 1.0f, dY, out_features, x.data(), in, 1.0f,
-             weight.grad(), in);
+      if (weight.requires_grad()) {  // dW [out, in] += dY^T · x
+        bool fresh = false;
+        float* dW = weight.grad_for_overwrite(&fresh);
+        gemm(true, false, out_features, in, rows, 1.0f, dY, out_features, x.data(), in,
+             fresh ? 0.0f : 1.0f, dW, in);
+      }
       if (residual.defined() && residual.requires_grad()) {
         bool fresh = false;
         float* dR = residual.grad_for_overwrite(&fresh);
@@ -73,8 +76,10 @@ Tensor linear_impl(const Tensor& x, const Tensor& weight, const Tensor& bias,
         parallel_for(n, n > kParallelMinWork, [&](int64_t i) { dR[i] = fresh ? dY[i] : dR[i] + dY[i]; });
       }
       if (bias.defined() && bias.requires_grad()) {
-        add_column_sums(rows, out_features, bias.grad(),
-                        [dY, out_features](int64_t r, int64_t o) { return dY[r * out_features + o]; });
+        bool fresh = false;
+        float* db = bias.grad_for_overwrite(&fresh);
+        column_sums(rows, out_features, db, !fresh,
+                    [dY, out_features](int64_t r, int64_t o) { return dY[r * out_features + o]; });
       }
     });
   }

@@ -47,7 +47,7 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
   Tensor loss = Tensor::empty({1}, grad);
   Tensor dx, dw;  // d(loss)/dx and d(loss)/dW for an incoming gradient of 1
   if (grad && x.requires_grad()) dx = Tensor::empty(x.shape());
-  if (grad && weight.requires_grad()) dw = Tensor::zeros(weight.shape());
+  if (grad && weight.requires_grad()) dw = Tensor::empty(weight.shape());  // chunk 0 stores
   Tensor logits = Tensor::empty({std::min(N, kRowChunk), V});
   // One buffer per calling thread that keeps its capacity: no allocation per step. The
   // parallel loop below must use this pointer (its worker threads have buffers of their own).
@@ -80,7 +80,7 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
     if (dx.defined())  // dx [rows, C] = dlogits [rows, V] · W [V, C]
       gemm(false, false, rows, C, V, 1.0f, Z, V, W, C, 0.0f, dx.data() + r0 * C, C);
     if (dw.defined())  // dW [V, C] += dlogitsᵀ · x
-      gemm(true, false, V, C, rows, 1.0f, Z, V, X + r0 * C, C, 1.0f, dw.data(), C);
+      gemm(true, false, V, C, rows, 1.0f, Z, V, X + r0 * C, C, r0 == 0 ? 0.0f : 1.0f, dw.data(), C);
   }
   double total = 0.0;
   for (int64_t r = 0; r < N; r++) total += row_loss[r];
@@ -90,13 +90,16 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
     tape().record([x, weight, loss, dx, dw]() {
       ProfileScope backward_scope("lm_head_loss.backward");
       const float g = loss.grad()[0];
-      auto add_scaled = [g](const Tensor& from, float* to) {
+      auto add_scaled = [g](const Tensor& from, const Tensor& to) {  // to.grad (+)= g · from
+        bool fresh = false;
+        float* t = to.grad_for_overwrite(&fresh);
         const float* f = from.data();
         const int64_t n = from.numel();
-        parallel_for(n, n > kParallelMinWork, [&](int64_t i) { to[i] += g * f[i]; });
+        parallel_for(n, n > kParallelMinWork,
+                     [&](int64_t i) { t[i] = fresh ? g * f[i] : t[i] + g * f[i]; });
       };
-      if (dx.defined()) add_scaled(dx, x.grad());
-      if (dw.defined()) add_scaled(dw, weight.grad());
+      if (dx.defined()) add_scaled(dx, x);
+      if (dw.defined()) add_scaled(dw, weight);
     });
   }
   return loss;

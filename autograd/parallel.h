@@ -47,11 +47,12 @@ double deterministic_sum(int64_t n, Term term) {
   return total;
 }
 
-// out[c] += Σ_r term(r, c) for a [rows, cols] row-major layout: threads own blocks of columns
-// and walk the rows, so the inner loop reads contiguous memory and vectorises, and each sum
-// is taken in the same order on every run (bias and LayerNorm parameter gradients).
+// out[c] += Σ_r term(r, c) for a [rows, cols] row-major layout (out[c] = … when accumulate is
+// false): threads own blocks of columns and walk the rows, so the inner loop reads contiguous
+// memory and vectorises, and each sum is taken in the same order on every run (bias and
+// LayerNorm parameter gradients).
 template <typename Term>
-void add_column_sums(int64_t rows, int64_t cols, float* out, Term term) {
+void column_sums(int64_t rows, int64_t cols, float* out, bool accumulate, Term term) {
   constexpr int64_t kBlock = 64;
   const int64_t blocks = (cols + kBlock - 1) / kBlock;
   parallel_for(blocks, rows * cols > kParallelMinWork, [&](int64_t blk) {
@@ -59,7 +60,7 @@ void add_column_sums(int64_t rows, int64_t cols, float* out, Term term) {
     float acc[kBlock] = {};
     for (int64_t r = 0; r < rows; r++)
       for (int64_t j = 0; j < n; j++) acc[j] += term(r, c0 + j);
-    for (int64_t j = 0; j < n; j++) out[c0 + j] += acc[j];
+    for (int64_t j = 0; j < n; j++) out[c0 + j] = accumulate ? out[c0 + j] + acc[j] : acc[j];
   });
 }
 

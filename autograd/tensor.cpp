@@ -18,6 +18,7 @@ struct TensorImpl {
   float* value = nullptr;
   std::shared_ptr<float> grad_owner;
   float* grad = nullptr;
+  bool grad_discarded = false;  // grad's memory holds stale values that count as zero
   bool requires_grad = false;
 };
 
@@ -97,29 +98,33 @@ void Tensor::set_requires_grad(bool on) { impl_->requires_grad = on; }
 bool Tensor::has_grad() const { return impl_->grad != nullptr; }
 
 float* Tensor::grad() const {
+  bool fresh = false;
+  float* g = grad_for_overwrite(&fresh);
+  if (fresh) std::memset(g, 0, sizeof(float) * impl_->numel);
+  return g;
+}
+float* Tensor::grad_for_overwrite(bool* fresh) const {
+  *fresh = impl_->grad == nullptr || impl_->grad_discarded;
   if (!impl_->grad) {
     impl_->grad_owner = pool_alloc(static_cast<size_t>(impl_->numel));
     impl_->grad = impl_->grad_owner.get();
-    std::memset(impl_->grad, 0, sizeof(float) * impl_->numel);
   }
-  return impl_->grad;
-}
-float* Tensor::grad_for_overwrite(bool* fresh) const {
-  *fresh = impl_->grad == nullptr;
-  if (*fresh) {
-    impl_->grad_owner = pool_alloc(static_cast<size_t>(impl_->numel));
-    impl_->grad = impl_->grad_owner.get();
-  }
+  impl_->grad_discarded = false;
   return impl_->grad;
 }
 
 std::vector<float> Tensor::grad_vector() const {
-  if (!impl_->grad) return std::vector<float>(impl_->numel, 0.0f);
+  if (!impl_->grad || impl_->grad_discarded) return std::vector<float>(impl_->numel, 0.0f);
   return std::vector<float>(impl_->grad, impl_->grad + impl_->numel);
 }
 void Tensor::zero_grad() const {
   if (impl_->grad) std::memset(impl_->grad, 0, sizeof(float) * impl_->numel);
+  impl_->grad_discarded = false;
 }
+void Tensor::discard_grad() const {
+  if (impl_->grad) impl_->grad_discarded = true;
+}
+bool Tensor::grad_discarded() const { return impl_->grad_discarded; }
 
 Tensor Tensor::clone() const {
   Tensor t = empty(impl_->shape);
@@ -152,6 +157,7 @@ void Tensor::bind_storage(std::shared_ptr<float> value_owner, float* value,
   impl_->value = value;
   impl_->grad_owner = std::move(grad_owner);
   impl_->grad = grad;
+  impl_->grad_discarded = false;
 }
 
 void check_shape(const Tensor& t, const Shape& expected, const char* what) {

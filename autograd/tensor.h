@@ -77,11 +77,16 @@ class Tensor {
   bool has_grad() const;      // a gradient buffer exists
   float* grad() const;        // allocates a zeroed gradient on first use
   // For an op whose backward writes every element of this gradient: when no gradient exists
-  // yet, allocates one *without* zeroing it and sets *fresh, so the op can store (=) instead of
-  // adding (+=) — one memset and one read of the buffer saved. Otherwise as grad().
+  // yet (or it was discarded), hands it out *without* zeroing it and sets *fresh, so the op can
+  // store (=) instead of adding (+=) — one memset and one read of the buffer saved. Otherwise
+  // as grad().
   float* grad_for_overwrite(bool* fresh) const;
   std::vector<float> grad_vector() const;  // zeros when there is none
   void zero_grad() const;     // fills an existing gradient with 0
+  // Makes the gradient zero without touching its memory (torch's zero_grad(set_to_none)): the
+  // next grad() zeroes it, the next grad_for_overwrite() hands it out fresh.
+  void discard_grad() const;
+  bool grad_discarded() const;
 
   Tensor clone() const;   // deep copy of the value, no gradient
   Tensor detach() const;  // shares the value, no gradient, does not require one

@@ -65,10 +65,14 @@ class GPT : public Module {
   // nanoGPT's state_dict keys → tensors, with lm_head.weight (tied to wte) listed too.
   NamedTensors state_dict() const;
 
-  // The flat buffers every parameter and gradient is a slice of.
+  // The flat buffers every parameter and gradient is a slice of. flat_grads() first zeroes the
+  // slices of parameters that no backward pass has written since zero_grad().
   float* flat_values() { return flat_values_.get(); }
-  float* flat_grads() { return flat_grads_.get(); }
+  float* flat_grads();
   int64_t flat_size() const { return flat_size_; }
+  // Discards every gradient without touching its memory (torch's set_to_none): each
+  // parameter's first gradient op then stores instead of adding, so no pass zeroes the
+  // buffer and the first product into each weight's gradient reads nothing.
   void zero_grad();
 
   Embedding wte;  // [V, C] token embeddings, also the output projection
@@ -86,6 +90,7 @@ class GPT : public Module {
   Rng dropout_rng_;
   std::shared_ptr<float> flat_values_, flat_grads_;
   int64_t flat_size_ = 0;
+  std::vector<Tensor> parameters_;  // handles on the slices, for zero_grad and flat_grads
 };
 
 // A pure-function view of the model config check: throws std::invalid_argument naming the bad

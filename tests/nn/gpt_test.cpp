@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <set>
+#include <vector>
 
 #include "autograd/tape.h"
 #include "nn/gpt.h"
@@ -96,6 +98,37 @@ TEST(GPT, ForwardShapesAndLossNearLogV) {
   // Parameters and their gradients are slices of the model's two flat buffers.
   EXPECT_EQ(model.wte.weight.data(), model.flat_values());
   EXPECT_EQ(model.wte.weight.grad(), model.flat_grads());
+}
+
+// zero_grad only marks the gradients stale: the next step's ops store instead of adding. After
+// a step that left garbage in every slice, zero_grad + backward must give exactly the
+// gradients of a model whose buffer was really zeroed, accumulate over a second backward, and
+// read as 0 for a parameter that no op reached.
+TEST(GPT, ZeroGradThenBackwardMatchesARealZeroing) {
+  Ids x{{2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}}, y{{2, 5}, {2, 3, 4, 5, 6, 7, 8, 9, 10, -1}};
+  GPT fresh(tiny()), reused(tiny());
+  tape().backward(fresh.forward(x, &y).loss);  // flat grads start out zeroed
+  std::vector<float> expected(fresh.flat_grads(), fresh.flat_grads() + fresh.flat_size());
+
+  std::fill_n(reused.flat_grads(), reused.flat_size(), 123.0f);  // stale values everywhere
+  reused.zero_grad();
+  reused.h[1]->mlp.c_fc.bias.set_requires_grad(false);  // frozen: no op writes its gradient
+  tape().backward(reused.forward(x, &y).loss);
+  const float* got = reused.flat_grads();
+  int64_t at = 0;
+  for (auto& [name, t] : reused.named_parameters()) {
+    const bool frozen = name == "transformer.h.1.mlp.c_fc.bias";
+    for (int64_t i = 0; i < t.numel(); i++)
+      ASSERT_EQ(got[at + i], frozen ? 0.0f : expected[at + i]) << name << " element " << i;
+    at += t.numel();
+  }
+  reused.h[1]->mlp.c_fc.bias.set_requires_grad(true);
+
+  reused.zero_grad();
+  for (int pass = 0; pass < 2; pass++) tape().backward(reused.forward(x, &y).loss);
+  got = reused.flat_grads();
+  for (int64_t i = 0; i < reused.flat_size(); i++)
+    ASSERT_NEAR(got[i], 2.0f * expected[i], 1e-6f * (1.0f + std::fabs(expected[i]))) << i;
 }
 
 TEST(GPT, TiedHeadGetsGradientFromBothUses) {

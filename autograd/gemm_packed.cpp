@@ -5,6 +5,7 @@
 // of A (twelve FMAs). Before the kernel runs, blocks of A and B are copied ("packed") into
 // exactly the order it reads them, so every load is contiguous and aligned whatever the
 // transposes and strides are, and ragged edges are zero padding instead of special code.
+// (One exception: when C is narrow, A stored row by row is read in place; see run_part.)
 // Block sizes follow the caches: a kc×16 sliver of B (16 KB) stays in L1 while it meets every
 // sliver of an MC×kc block of A (L2); a kc×NC block of B sits in L3.
 //
@@ -31,6 +32,7 @@ namespace {
 constexpr int64_t MR = 6, NR = 16;                // register tile of C
 constexpr int64_t KC = 256, MC = 144, NC = 3072;  // cache blocks: B sliver in L1, A block in L2
 constexpr int64_t kParallelMinMacs = int64_t{1} << 20;  // smaller products stay on one thread
+constexpr int64_t kInPlaceMaxColumns = 512;  // C this narrow reads A unpacked (see run_part)
 // Slivers tile their blocks exactly (the A buffer's slack below relies on it), and
 // aligned_alloc wants sizes that are multiples of the alignment.
 constexpr int64_t kPackASize = MC * KC + 16, kPackBSize = KC * NC;
@@ -168,9 +170,11 @@ void pack_b_sliver(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_t
 }
 
 // C[6, 16] (row stride ldc) = alpha · a-sliver · b-sliver + beta · C; beta == 0 never reads C.
-__attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a, const float* b,
-                                                     float* c, int64_t ldc, float alpha,
-                                                     float beta) {
+// The a-sliver is packed (a[k·6 + i]), or, InPlace, six rows of A as stored (a[i·lda + k]).
+template <bool InPlace>
+__attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a, int64_t lda,
+                                                     const float* b, float* c, int64_t ldc,
+                                                     float alpha, float beta) {
   // Every loop over the rows is unrolled, so the twelve accumulators live in registers (an
   // array indexed in a rolled loop would be kept on the stack, and run at a third of the speed).
   __m256 left[MR], right[MR];  // columns 0-7 and 8-15 of each row
@@ -182,11 +186,11 @@ __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a,
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
   }
 #pragma GCC unroll 4
-  for (int64_t k = 0; k < kc; k++, a += MR, b += NR) {
+  for (int64_t k = 0; k < kc; k++, a += InPlace ? 1 : MR, b += NR) {
     const __m256 b_left = _mm256_load_ps(b), b_right = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
-      const __m256 a_i = _mm256_broadcast_ss(a + i);
+      const __m256 a_i = _mm256_broadcast_ss(a + (InPlace ? i * lda : i));
       left[i] = _mm256_fmadd_ps(a_i, b_left, left[i]);
       right[i] = _mm256_fmadd_ps(a_i, b_right, right[i]);
     }
@@ -206,10 +210,11 @@ __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a,
 }
 
 // A tile cut by the edge of C: the kernel fills a whole 6×16 scratch tile, m×n of it is kept.
-void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t m,
-               int64_t n, float alpha, float beta) {
+template <bool InPlace>
+void edge_tile(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+               int64_t m, int64_t n, float alpha, float beta) {
   alignas(32) float tile[MR * NR];
-  kernel_6x16(kc, a, b, tile, NR, alpha, 0.0f);
+  kernel_6x16<InPlace>(kc, a, lda, b, tile, NR, alpha, 0.0f);
   for (int64_t i = 0; i < m; i++)
     for (int64_t j = 0; j < n; j++)
       c[i * ldc + j] = beta != 0.0f ? std::fma(beta, c[i * ldc + j], tile[i * NR + j])
@@ -237,6 +242,10 @@ void run_part(const Product& p, int t, int threads) {
   // caller's buffer, with barriers around its use. Splitting columns, each packs its own.
   const bool shared_b = p.split_rows && threads > 1;
   float* packed_b = shared_b ? p.packed_b : pack_b_buffer();
+  // Packing A pays for itself when many slivers of B reuse it; for a narrow C (the attention
+  // heads' products, a small model's layers) the kernel reads A's rows where they are. Not when
+  // the rows are a multiple of 4 KB apart: six of them would then compete for the same L1 sets.
+  const bool in_place_a = !p.A.trans && p.N <= kInPlaceMaxColumns && (p.A.ld * 4) % 4096 != 0;
 
   for (int64_t jc = 0; jc < p.N; jc += NC) {
     const int64_t nc = std::min(NC, p.N - jc), slivers = (nc + NR - 1) / NR;
@@ -255,18 +264,30 @@ void run_part(const Product& p, int t, int threads) {
       }
       const float beta = pc == 0 ? p.beta : 1.0f;  // later depth blocks add to the first
       for (int64_t ic = m0; ic < m1; ic += MC) {
-        const int64_t mc = std::min(MC, m1 - ic);
-        pack_a(p.A, ic, mc, pc, kc, packed_a);
+        const int64_t mc = std::min(MC, m1 - ic), full = mc / MR * MR;
+        // A stored row by row is read in place, six rows at a time; only a ragged last
+        // sliver (zero rows below the edge) is packed. A transposed is packed whole.
+        if (!in_place_a)
+          pack_a(p.A, ic, mc, pc, kc, packed_a);
+        else if (full < mc)
+          pack_a(p.A, ic + full, mc - full, pc, kc, packed_a + full * kc);
         for (int64_t s = use0; s < use1; s++) {
           const int64_t jr = s * NR, n = std::min(NR, nc - jr);
           const float* b = packed_b + (s - first) * NR * kc;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t m = std::min(MR, mc - ir);
             float* c = p.C + (ic + ir) * p.ldc + jc + jr;
-            if (m == MR && n == NR)
-              kernel_6x16(kc, packed_a + ir * kc, b, c, p.ldc, p.alpha, beta);
-            else
-              edge_tile(kc, packed_a + ir * kc, b, c, p.ldc, m, n, p.alpha, beta);
+            const float* a = p.A.data + (ic + ir) * p.A.ld + pc;
+            if (m < MR || !in_place_a) {
+              if (m == MR && n == NR)
+                kernel_6x16<false>(kc, packed_a + ir * kc, 0, b, c, p.ldc, p.alpha, beta);
+              else
+                edge_tile<false>(kc, packed_a + ir * kc, 0, b, c, p.ldc, m, n, p.alpha, beta);
+            } else if (n == NR) {
+              kernel_6x16<true>(kc, a, p.A.ld, b, c, p.ldc, p.alpha, beta);
+            } else {
+              edge_tile<true>(kc, a, p.A.ld, b, c, p.ldc, m, n, p.alpha, beta);
+            }
           }
         }
       }

@@ -63,7 +63,7 @@ Tensor linear_impl(const Tensor& x, const Tensor& weight, const Tensor& bias,
         gemm(false, false, rows, in, out_features, 1.0f, dY, out_features, weight.data(), in,
              fresh ? 0.0f : 1.0f, dx, in);
       }
-      if (weight.requires_grad()) {  // dW [out, in] += dY^T · x
+      if (weight.requires_grad()) {  // dW [out, in] += dY^T · x (= when the gradient is fresh)
         bool fresh = false;
         float* dW = weight.grad_for_overwrite(&fresh);
         gemm(true, false, out_features, in, rows, 1.0f, dY, out_features, x.data(), in,

@@ -47,7 +47,8 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
   Tensor loss = Tensor::empty({1}, grad);
   Tensor dx, dw;  // d(loss)/dx and d(loss)/dW for an incoming gradient of 1
   if (grad && x.requires_grad()) dx = Tensor::empty(x.shape());
-  if (grad && weight.requires_grad()) dw = Tensor::empty(weight.shape());  // chunk 0 stores
+  if (grad && weight.requires_grad())  // the first chunk's product stores: no zeroing needed
+    dw = N > 0 ? Tensor::empty(weight.shape()) : Tensor::zeros(weight.shape());
   Tensor logits = Tensor::empty({std::min(N, kRowChunk), V});
   // One buffer per calling thread that keeps its capacity: no allocation per step. The
   // parallel loop below must use this pointer (its worker threads have buffers of their own).
@@ -79,7 +80,7 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
     });
     if (dx.defined())  // dx [rows, C] = dlogits [rows, V] · W [V, C]
       gemm(false, false, rows, C, V, 1.0f, Z, V, W, C, 0.0f, dx.data() + r0 * C, C);
-    if (dw.defined())  // dW [V, C] += dlogitsᵀ · x
+    if (dw.defined())  // dW [V, C] += dlogitsᵀ · x (the first chunk stores)
       gemm(true, false, V, C, rows, 1.0f, Z, V, X + r0 * C, C, r0 == 0 ? 0.0f : 1.0f, dw.data(), C);
   }
   double total = 0.0;

@@ -75,7 +75,7 @@ class Tensor {
   bool requires_grad() const;
   void set_requires_grad(bool on);
   bool has_grad() const;      // a gradient buffer exists
-  float* grad() const;        // allocates a zeroed gradient on first use
+  float* grad() const;        // allocates a zeroed gradient on first use (zeroes a discarded one)
   // For an op whose backward writes every element of this gradient: when no gradient exists
   // yet (or it was discarded), hands it out *without* zeroing it and sets *fresh, so the op can
   // store (=) instead of adding (+=) — one memset and one read of the buffer saved. Otherwise

@@ -71,8 +71,9 @@ class GPT : public Module {
   float* flat_grads();
   int64_t flat_size() const { return flat_size_; }
   // Discards every gradient without touching its memory (torch's set_to_none): each
-  // parameter's first gradient op then stores instead of adding, so no pass zeroes the
-  // buffer and the first product into each weight's gradient reads nothing.
+  // parameter's first gradient op then stores instead of adding, so no pass zeroes the whole
+  // buffer and the first product into each weight's gradient reads nothing. (An op that only
+  // adds, the embeddings' scatter, zeroes its own slice first.)
   void zero_grad();
 
   Embedding wte;  // [V, C] token embeddings, also the output projection

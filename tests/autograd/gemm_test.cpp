@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -123,6 +124,22 @@ TEST(Gemm, EmptyDepthScalesC) {
     fn(false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 0.5f, C.data(), 2);
     EXPECT_EQ(C, (std::vector<float>{0.5f, 1.0f, 1.5f, 2.0f}));
   }
+}
+
+// A narrow C reads a row-major A in place, unless A's rows are a multiple of 4 KB apart: then
+// it packs A. Both must give the same bits (the choice depends on the stride, nothing else).
+TEST(Gemm, ReadingAInPlaceGivesThePackedResult) {
+  if (!packed_gemm_supported()) GTEST_SKIP() << "no AVX2/FMA on this CPU";
+  const Case c{145, 47, 513, false, false, 1.0f, 0.5f};  // ragged rows and columns, 3 depth blocks
+  Operands in_place = make_operands(c, 21), packed = in_place;
+  packed.lda = 1024;  // 4 KB between rows: packed
+  packed.A.assign(c.M * packed.lda, 0.0f);
+  for (int64_t i = 0; i < c.M; i++)
+    std::copy_n(&in_place.A[i * in_place.lda], c.K, &packed.A[i * packed.lda]);
+  for (Operands* o : {&in_place, &packed})
+    packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, o->A.data(), o->lda, o->B.data(), o->ldb,
+                c.beta, o->C.data(), o->ldc);
+  EXPECT_EQ(in_place.C, packed.C);
 }
 
 // Ops call gemm per attention head inside a parallel loop: each thread then multiplies alone,

@@ -104,16 +104,21 @@ TEST(GPT, ForwardShapesAndLossNearLogV) {
 // a step that left garbage in every slice, zero_grad + backward must give exactly the
 // gradients of a model whose buffer was really zeroed, accumulate over a second backward, and
 // read as 0 for a parameter that no op reached.
-TEST(GPT, ZeroGradThenBackwardMatchesARealZeroing) {
+// Both loss paths: logits kept (linear + cross_entropy), and the fused lm_head + loss the trainer
+// uses, whose store into the tied wte comes before the embedding's scatter-add.
+class ZeroGrad : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ZeroGrad, ThenBackwardMatchesARealZeroing) {
+  const bool want_logits = GetParam();
   Ids x{{2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}}, y{{2, 5}, {2, 3, 4, 5, 6, 7, 8, 9, 10, -1}};
   GPT fresh(tiny()), reused(tiny());
-  tape().backward(fresh.forward(x, &y).loss);  // flat grads start out zeroed
+  tape().backward(fresh.forward(x, &y, want_logits).loss);  // flat grads start out zeroed
   std::vector<float> expected(fresh.flat_grads(), fresh.flat_grads() + fresh.flat_size());
 
   std::fill_n(reused.flat_grads(), reused.flat_size(), 123.0f);  // stale values everywhere
   reused.zero_grad();
   reused.h[1]->mlp.c_fc.bias.set_requires_grad(false);  // frozen: no op writes its gradient
-  tape().backward(reused.forward(x, &y).loss);
+  tape().backward(reused.forward(x, &y, want_logits).loss);
   const float* got = reused.flat_grads();
   int64_t at = 0;
   for (auto& [name, t] : reused.named_parameters()) {
@@ -125,11 +130,15 @@ TEST(GPT, ZeroGradThenBackwardMatchesARealZeroing) {
   reused.h[1]->mlp.c_fc.bias.set_requires_grad(true);
 
   reused.zero_grad();
-  for (int pass = 0; pass < 2; pass++) tape().backward(reused.forward(x, &y).loss);
+  for (int pass = 0; pass < 2; pass++) tape().backward(reused.forward(x, &y, want_logits).loss);
   got = reused.flat_grads();
   for (int64_t i = 0; i < reused.flat_size(); i++)
     ASSERT_NEAR(got[i], 2.0f * expected[i], 1e-6f * (1.0f + std::fabs(expected[i]))) << i;
 }
+INSTANTIATE_TEST_SUITE_P(LossPaths, ZeroGrad, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? std::string("Logits") : std::string("FusedLmHead");
+                         });
 
 TEST(GPT, TiedHeadGetsGradientFromBothUses) {
   GPT model(tiny());

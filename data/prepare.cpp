@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 
@@ -138,10 +139,13 @@ void encode_range(const std::vector<Source>& srcs, int64_t begin, int64_t end, c
   }
 }
 
+// The output directory and any missing parents (data_cache/ does not exist in a fresh clone).
 void make_dir(const std::string& dir) {
   if (is_directory(dir)) return;
-  if (::mkdir(dir.c_str(), 0755) != 0)
-    throw std::runtime_error(dir + ": cannot create output directory (" + std::strerror(errno) + ")");
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error)
+    throw std::runtime_error(dir + ": cannot create output directory (" + error.message() + ")");
 }
 
 }  // namespace

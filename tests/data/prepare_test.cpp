@@ -72,6 +72,26 @@ TEST(Prepare, SplitFallsBackToTheLastLineBeforeTheTarget) {
   EXPECT_EQ(TokenFile::open(dir / "out2/val.bin").size(), 0);
 }
 
+// The main job prepares into data_cache/fortunes-char in a fresh clone, where data_cache/ does
+// not exist yet: missing parents are created. A path under a regular file is refused by name.
+TEST(Prepare, CreatesMissingParentDirectories) {
+  ScratchDir dir;
+  write_text(dir / "c.txt", "line one\nline two\n");
+  PrepareOptions o{{dir / "c.txt"}, "char", 0, "", dir / "cache/nested/out", 0.1};
+  prepare_corpus(o);
+  EXPECT_TRUE(is_directory(dir / "cache/nested/out"));
+  EXPECT_GT(TokenFile::open(dir / "cache/nested/out/train.bin").size(), 0);
+  o.out_dir = dir / "c.txt/out";
+  try {
+    prepare_corpus(o);
+    FAIL() << "an output directory under a file was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("c.txt/out: cannot create output directory"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Prepare, ChunkedEncodingEqualsEncodingTheWholeText) {
   TG_REQUIRE_GPT2_FILES();
   ScratchDir dir;

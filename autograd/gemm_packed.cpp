@@ -209,16 +209,21 @@ __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a,
   }
 }
 
-// A tile cut by the edge of C: the kernel fills a whole 6×16 scratch tile, m×n of it is kept.
+// The m×n tile of C at c: straight from the kernel when whole; cut by the edge of C, the
+// kernel fills a 6×16 scratch tile and m×n of it is kept.
 template <bool InPlace>
-void edge_tile(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
-               int64_t m, int64_t n, float alpha, float beta) {
-  alignas(32) float tile[MR * NR];
-  kernel_6x16<InPlace>(kc, a, lda, b, tile, NR, alpha, 0.0f);
+void tile(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+          int64_t m, int64_t n, float alpha, float beta) {
+  if (m == MR && n == NR) {
+    kernel_6x16<InPlace>(kc, a, lda, b, c, ldc, alpha, beta);
+    return;
+  }
+  alignas(32) float scratch[MR * NR];
+  kernel_6x16<InPlace>(kc, a, lda, b, scratch, NR, alpha, 0.0f);
   for (int64_t i = 0; i < m; i++)
     for (int64_t j = 0; j < n; j++)
-      c[i * ldc + j] = beta != 0.0f ? std::fma(beta, c[i * ldc + j], tile[i * NR + j])
-                                    : tile[i * NR + j];  // rounded as in the kernel
+      c[i * ldc + j] = beta != 0.0f ? std::fma(beta, c[i * ldc + j], scratch[i * NR + j])
+                                    : scratch[i * NR + j];  // rounded as in the kernel
 }
 
 struct Product {
@@ -277,17 +282,11 @@ void run_part(const Product& p, int t, int threads) {
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t m = std::min(MR, mc - ir);
             float* c = p.C + (ic + ir) * p.ldc + jc + jr;
-            const float* a = p.A.data + (ic + ir) * p.A.ld + pc;
-            if (m < MR || !in_place_a) {
-              if (m == MR && n == NR)
-                kernel_6x16<false>(kc, packed_a + ir * kc, 0, b, c, p.ldc, p.alpha, beta);
-              else
-                edge_tile<false>(kc, packed_a + ir * kc, 0, b, c, p.ldc, m, n, p.alpha, beta);
-            } else if (n == NR) {
-              kernel_6x16<true>(kc, a, p.A.ld, b, c, p.ldc, p.alpha, beta);
-            } else {
-              edge_tile<true>(kc, a, p.A.ld, b, c, p.ldc, m, n, p.alpha, beta);
-            }
+            if (in_place_a && m == MR)
+              tile<true>(kc, p.A.data + (ic + ir) * p.A.ld + pc, p.A.ld, b, c, p.ldc, m, n,
+                         p.alpha, beta);
+            else
+              tile<false>(kc, packed_a + ir * kc, 0, b, c, p.ldc, m, n, p.alpha, beta);
           }
         }
       }

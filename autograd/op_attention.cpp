@@ -175,12 +175,14 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
     float *k_h = q_h + T * HS, *v_h = k_h + T * HS;
     pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
     float* lse_h = LSE + (b * NH + h) * T;
-    float* p = keep_p ? probs.data() + bh * area : v_h + T * HS;  // kept, or scratch
+    float* kept = keep_p ? probs.data() + bh * area : nullptr;  // next block's P
     for (int64_t q0 = 0; q0 < T; q0 += band.block) {
-      if (keep_p && q0 > 0) p += band.rows(q0 - band.block) * band.span(q0 - band.block);
+      const int64_t nq = band.rows(q0), span = band.span(q0);
+      float* p = keep_p ? kept : v_h + T * HS;  // kept, or this thread's scratch
       block_probabilities(band, q0, q_h, k_h, HS, scale, p, /*lse_out=*/lse_h, nullptr);
-      gemm(false, false, band.rows(q0), HS, band.span(q0), 1.0f, p, band.span(q0),
-           v_h + band.first_key(q0) * HS, HS, 0.0f, Y + (b * T + q0) * C + h * HS, C);
+      gemm(false, false, nq, HS, span, 1.0f, p, span, v_h + band.first_key(q0) * HS, HS, 0.0f,
+           Y + (b * T + q0) * C + h * HS, C);
+      if (keep_p) kept += nq * span;
     }
   });
 

@@ -2,7 +2,6 @@
 #include "data/prepare.h"
 
 #include <omp.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -141,8 +140,7 @@ void encode_range(const std::vector<Source>& srcs, int64_t begin, int64_t end, c
 
 // The output directory and any missing parents (data_cache/ does not exist in a fresh clone).
 void make_dir(const std::string& dir) {
-  if (is_directory(dir)) return;
-  std::error_code error;
+  std::error_code error;  // none when dir already exists
   std::filesystem::create_directories(dir, error);
   if (error)
     throw std::runtime_error(dir + ": cannot create output directory (" + error.message() + ")");

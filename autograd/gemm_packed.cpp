@@ -142,12 +142,9 @@ void pack_a(const Operand& A, int64_t i0, int64_t mc, int64_t k0, int64_t kc, fl
 }
 
 // Depth [k0, k0+kc) × columns [j0, j0+n) of op(B), n ≤ NR → one sliver, out[k·NR + j],
-// columns past the edge zero.
+// columns past the edge zero. (B as stored goes through pack_b_slivers' row walk instead.)
 void pack_b_sliver(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_t n, float* out) {
-  if (!B.trans && n == NR) {  // each k is a contiguous run of columns: a fixed-size copy
-    for (int64_t k = 0; k < kc; k++)
-      for (int64_t j = 0; j < NR; j++) out[k * NR + j] = B.data[(k0 + k) * B.ld + j0 + j];
-  } else if (!B.trans) {
+  if (!B.trans) {
     for (int64_t k = 0; k < kc; k++)
       for (int64_t j = 0; j < NR; j++)
         out[k * NR + j] = j < n ? B.data[(k0 + k) * B.ld + j0 + j] : 0.0f;
@@ -167,6 +164,34 @@ void pack_b_sliver(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_t
     for (int64_t j = n; j < NR; j++)
       for (int64_t k = 0; k < kc; k++) out[k * NR + j] = 0.0f;
   }
+}
+
+// 16 floats: two vector moves (restrict, or GCC copies float by float in case they overlap;
+// std::copy_n, a call to memmove)
+inline void copy_sixteen(const float* __restrict from, float* __restrict to) {
+  for (int64_t j = 0; j < NR; j++) to[j] = from[j];
+}
+
+// Slivers [s0, s1) of the block whose columns are [j0, j0+nc) of op(B), depth [k0, k0+kc) →
+// out, one sliver after another (sliver s at out + (s − s0)·kc·NR). B as stored (not
+// transposed) is walked row by row: each k reads one contiguous run across all the slivers,
+// a stream the hardware prefetcher follows. Sliver by sliver, every k touched a new cache
+// line of an operand that is usually cold (the activations a weight gradient reads), and
+// that load was the costliest instruction of a small model's products outside the kernel.
+void pack_b_slivers(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                    int64_t s0, int64_t s1, float* out) {
+  if (B.trans) {
+    for (int64_t s = s0; s < s1; s++)
+      pack_b_sliver(B, k0, kc, j0 + s * NR, std::min(NR, nc - s * NR), out + (s - s0) * NR * kc);
+    return;
+  }
+  const int64_t whole = std::min(s1, nc / NR);  // slivers [s0, whole) have NR columns
+  for (int64_t k = 0; k < kc; k++) {
+    const float* row = B.data + (k0 + k) * B.ld + j0;
+    for (int64_t s = s0; s < whole; s++) copy_sixteen(row + s * NR, out + (s - s0) * NR * kc + k * NR);
+  }
+  if (s0 < s1 && whole < s1)  // the ragged last sliver, zero-padded
+    pack_b_sliver(B, k0, kc, j0 + whole * NR, nc - whole * NR, out + (whole - s0) * NR * kc);
 }
 
 // C[6, 16] (row stride ldc) = alpha · a-sliver · b-sliver + beta · C; beta == 0 never reads C.
@@ -261,9 +286,7 @@ void run_part(const Product& p, int t, int threads) {
     const int64_t first = shared_b ? 0 : s0;  // sliver stored at the start of packed_b
     for (int64_t pc = 0; pc < p.K; pc += KC) {
       const int64_t kc = std::min(KC, p.K - pc);
-      for (int64_t s = s0; s < s1; s++)
-        pack_b_sliver(p.B, pc, kc, jc + s * NR, std::min(NR, nc - s * NR),
-                      packed_b + (s - first) * NR * kc);
+      pack_b_slivers(p.B, pc, kc, jc, nc, s0, s1, packed_b + (s0 - first) * NR * kc);
       if (shared_b) {
 #pragma omp barrier
       }

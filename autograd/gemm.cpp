@@ -1,6 +1,7 @@
 #include "autograd/gemm.h"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <omp.h>
 #include <stdexcept>
 #include <string>
@@ -91,6 +92,20 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   else
     eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 #endif
+}
+
+void gemm_plus_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+                    int64_t lda, const float* B, int64_t ldb, const float* bias, float* C,
+                    int64_t ldc) {
+#if !defined(TAPEGPT_GEMM_ONEDNN) && !defined(TAPEGPT_GEMM_EIGEN)
+  if (M > 1 && packed_gemm_supported()) {
+    packed_gemm_plus_bias(trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, C, ldc);
+    return;
+  }
+#endif
+  parallel_for(M, M * N > kParallelMinWork,
+               [&](int64_t i) { std::copy_n(bias, N, C + i * ldc); });
+  gemm(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, C, ldc);
 }
 
 const char* gemm_engine() {

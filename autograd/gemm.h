@@ -19,6 +19,13 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
           int64_t ldc);
 
+// C[M,N] = op(A)·op(B) + bias, bias [N] added to every row: a linear layer's output. The
+// packed kernel adds the bias as it stores C, instead of C being filled with bias rows first
+// and read back; other engines do exactly that. Same bits either way.
+void gemm_plus_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+                    int64_t lda, const float* B, int64_t ldb, const float* bias, float* C,
+                    int64_t ldc);
+
 // The same product through Eigen's own GEMM: the fallback engine, and a yardstick in bench/.
 void eigen_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,

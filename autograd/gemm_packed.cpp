@@ -194,12 +194,13 @@ void pack_b_slivers(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_
     pack_b_sliver(B, k0, kc, j0 + whole * NR, nc - whole * NR, out + (whole - s0) * NR * kc);
 }
 
-// C[6, 16] (row stride ldc) = alpha · a-sliver · b-sliver + beta · C; beta == 0 never reads C.
-// The a-sliver is packed (a[k·6 + i]), or, InPlace, six rows of A as stored (a[i·lda + k]).
+// C[6, 16] (row stride ldc) = alpha · a-sliver · b-sliver (+ bias[16] on each row, when not
+// null) + beta · C; beta == 0 never reads C. The a-sliver is packed (a[k·6 + i]), or, InPlace,
+// six rows of A as stored (a[i·lda + k]).
 template <bool InPlace>
 __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a, int64_t lda,
                                                      const float* b, float* c, int64_t ldc,
-                                                     float alpha, float beta) {
+                                                     float alpha, float beta, const float* bias) {
   // Every loop over the rows is unrolled, so the twelve accumulators live in registers (an
   // array indexed in a rolled loop would be kept on the stack, and run at a third of the speed).
   __m256 left[MR], right[MR];  // columns 0-7 and 8-15 of each row
@@ -221,10 +222,16 @@ __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a,
     }
   }
   const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+  const __m256 bias_left = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
+  const __m256 bias_right = bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
 #pragma GCC unroll 6
   for (int i = 0; i < MR; i++) {
     float* row = c + i * ldc;
     __m256 l = _mm256_mul_ps(left[i], va), r = _mm256_mul_ps(right[i], va);
+    if (bias) {
+      l = _mm256_add_ps(l, bias_left);
+      r = _mm256_add_ps(r, bias_right);
+    }
     if (beta != 0.0f) {
       l = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), l);
       r = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8), r);
@@ -234,17 +241,19 @@ __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a,
   }
 }
 
-// The m×n tile of C at c: straight from the kernel when whole; cut by the edge of C, the
-// kernel fills a 6×16 scratch tile and m×n of it is kept.
+// The m×n tile of C at c (bias: its n columns' bias, or null): straight from the kernel when
+// whole; cut by the edge of C, the kernel fills a 6×16 scratch tile and m×n of it is kept.
 template <bool InPlace>
 void tile(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
-          int64_t m, int64_t n, float alpha, float beta) {
+          int64_t m, int64_t n, float alpha, float beta, const float* bias) {
   if (m == MR && n == NR) {
-    kernel_6x16<InPlace>(kc, a, lda, b, c, ldc, alpha, beta);
+    kernel_6x16<InPlace>(kc, a, lda, b, c, ldc, alpha, beta, bias);
     return;
   }
   alignas(32) float scratch[MR * NR];
-  kernel_6x16<InPlace>(kc, a, lda, b, scratch, NR, alpha, 0.0f);
+  float bias_16[NR] = {};  // the kernel reads 16 bias values; past the edge of C, zeros
+  if (bias) std::copy_n(bias, n, bias_16);
+  kernel_6x16<InPlace>(kc, a, lda, b, scratch, NR, alpha, 0.0f, bias ? bias_16 : nullptr);
   for (int64_t i = 0; i < m; i++)
     for (int64_t j = 0; j < n; j++)
       c[i * ldc + j] = beta != 0.0f ? std::fma(beta, c[i * ldc + j], scratch[i * NR + j])
@@ -257,6 +266,7 @@ struct Product {
   float alpha, beta;
   float* C;
   int64_t ldc;
+  const float* bias;  // [N], added to every row of C with the first depth block; or null
   float* packed_b;  // the shared KC × NC block (the caller's)
   bool split_rows;  // threads take parts of the rows of C, else parts of each block's columns
 };
@@ -291,6 +301,7 @@ void run_part(const Product& p, int t, int threads) {
 #pragma omp barrier
       }
       const float beta = pc == 0 ? p.beta : 1.0f;  // later depth blocks add to the first
+      const float* bias = pc == 0 ? p.bias : nullptr;
       for (int64_t ic = m0; ic < m1; ic += MC) {
         const int64_t mc = std::min(MC, m1 - ic), full = mc / MR * MR;
         // A stored row by row is read in place, six rows at a time; only a ragged last
@@ -302,14 +313,15 @@ void run_part(const Product& p, int t, int threads) {
         for (int64_t s = use0; s < use1; s++) {
           const int64_t jr = s * NR, n = std::min(NR, nc - jr);
           const float* b = packed_b + (s - first) * NR * kc;
+          const float* bias_n = bias ? bias + jc + jr : nullptr;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t m = std::min(MR, mc - ir);
             float* c = p.C + (ic + ir) * p.ldc + jc + jr;
             if (in_place_a && m == MR)
               tile<true>(kc, p.A.data + (ic + ir) * p.A.ld + pc, p.A.ld, b, c, p.ldc, m, n,
-                         p.alpha, beta);
+                         p.alpha, beta, bias_n);
             else
-              tile<false>(kc, packed_a + ir * kc, 0, b, c, p.ldc, m, n, p.alpha, beta);
+              tile<false>(kc, packed_a + ir * kc, 0, b, c, p.ldc, m, n, p.alpha, beta, bias_n);
           }
         }
       }
@@ -320,6 +332,15 @@ void run_part(const Product& p, int t, int threads) {
   }
 }
 
+// The product by Eigen's GEMM, when this thread's packing buffers could not be allocated.
+void eigen_fallback(const Product& p) {
+  if (p.bias) {  // bias rows first, then the product added onto them
+    for (int64_t i = 0; i < p.M; i++) std::copy_n(p.bias, p.N, p.C + i * p.ldc);
+  }
+  eigen_gemm(p.A.trans, p.B.trans, p.M, p.N, p.K, p.alpha, p.A.data, p.A.ld, p.B.data, p.B.ld,
+             p.bias ? 1.0f : p.beta, p.C, p.ldc);
+}
+
 }  // namespace
 
 bool packed_gemm_supported() {
@@ -327,24 +348,28 @@ bool packed_gemm_supported() {
   return ok;
 }
 
-void packed_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                 int64_t ldc) {
+namespace {
+
+// C = alpha·op(A)·op(B) (+ bias on every row, when not null) + beta·C.
+void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+                    float* C, int64_t ldc, const float* bias) {
   if (M <= 0 || N <= 0) return;
-  if (K <= 0) {  // an empty sum: C = beta · C
+  if (K <= 0) {  // an empty sum: C = beta · C (+ bias)
     for (int64_t i = 0; i < M; i++)
-      for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta != 0.0f ? beta * C[i * ldc + j] : 0.0f;
+      for (int64_t j = 0; j < N; j++)
+        C[i * ldc + j] = (beta != 0.0f ? beta * C[i * ldc + j] : 0.0f) + (bias ? bias[j] : 0.0f);
     return;
   }
-  Product p{
-      {A, lda, trans_a}, {B, ldb, trans_b}, M, N, K, alpha, beta, C, ldc, pack_b_buffer(), true};
+  Product p{{A, lda, trans_a}, {B, ldb, trans_b}, M, N, K, alpha, beta, C, ldc, bias,
+            pack_b_buffer(), true};
   // omp_in_parallel() is false in a region of one thread: a team is then started here, as
   // parallel_for does.
   const bool parallel =
       !omp_in_parallel() && omp_get_max_threads() > 1 && M * N * K >= kParallelMinMacs;
   if (!parallel) {
     if (!p.packed_b || !pack_a_buffer()) {  // out of memory for the buffers: Eigen's GEMM
-      eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      eigen_fallback(p);
       return;
     }
     run_part(p, 0, 1);
@@ -361,7 +386,21 @@ void packed_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, fl
 #pragma omp barrier
     if (buffers_ok) run_part(p, omp_get_thread_num(), omp_get_num_threads());
   }
-  if (!buffers_ok) eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (!buffers_ok) eigen_fallback(p);
+}
+
+}  // namespace
+
+void packed_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                 int64_t ldc) {
+  packed_product(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nullptr);
+}
+
+void packed_gemm_plus_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                           const float* A, int64_t lda, const float* B, int64_t ldb,
+                           const float* bias, float* C, int64_t ldc) {
+  packed_product(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc, bias);
 }
 
 }  // namespace tg

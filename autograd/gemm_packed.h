@@ -16,4 +16,9 @@ void packed_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, fl
                  const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                  int64_t ldc);
 
+// C[M,N] = op(A)·op(B) + bias [N] on every row: gemm_plus_bias() in gemm.h.
+void packed_gemm_plus_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                           const float* A, int64_t lda, const float* B, int64_t ldb,
+                           const float* bias, float* C, int64_t ldc);
+
 }  // namespace tg

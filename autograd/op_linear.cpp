@@ -1,6 +1,6 @@
 // linear: y = x · W^T + b, as torch.nn.Linear (W is [out, in]); optionally + residual.
-//   forward   one GEMM over all rows of x (rows = everything but the last dim), onto the bias
-//             (and the residual) written into y first
+//   forward   one GEMM over all rows of x (rows = everything but the last dim) that adds the
+//             bias as it stores y; with a residual, onto residual + bias written into y first
 //   backward  dx += dy · W,  dW += dy^T · x,  db += column sums of dy,  dresidual += dy
 #include <algorithm>
 #include <stdexcept>
@@ -16,6 +16,10 @@ namespace tg {
 
 void linear_rows(const float* x, int64_t rows, int64_t in, const float* weight, const float* b,
                  int64_t out_features, const float* R, float* Y) {
+  if (b && !R) {  // the bias goes in as the product is stored
+    gemm_plus_bias(false, true, rows, out_features, in, x, in, weight, in, b, Y, out_features);
+    return;
+  }
   float beta = 0.0f;
   if (b || R) {  // the GEMM then adds onto them (beta = 1)
     parallel_for(rows, rows * out_features > kParallelMinWork, [&](int64_t r) {

@@ -105,6 +105,37 @@ TEST(Gemm, AllTransposesAndEdgesMatchADoubleLoop) {
   }
 }
 
+// A linear layer's product: C = op(A)·op(B) + bias on every row, against the double loop and,
+// bit for bit, against the bias rows written first and the product added onto them (what the
+// other engines do). C starts as NaN: nothing of it may be read.
+TEST(Gemm, PlusBiasMatchesBiasRowsWrittenFirst) {
+  const int64_t sizes[][3] = {{1, 5, 3},   {7, 17, 9},     {37, 50, 257},
+                              {64, 64, 32}, {150, 3090, 260}, {300, 20, 1000}};
+  uint32_t seed = 300;
+  for (const auto& s : sizes)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        const Case c{s[0], s[1], s[2], ta, tb, 1.0f, 1.0f};
+        Operands o = make_operands(c, seed++);
+        std::vector<float> bias(c.N);
+        for (int64_t j = 0; j < c.N; j++) bias[j] = std::sin(0.7f * j);
+        for (int64_t i = 0; i < c.M; i++) std::copy_n(bias.data(), c.N, o.C.data() + i * o.ldc);
+        const std::vector<double> want = reference(c, o);  // bias rows, then beta = 1
+        std::vector<float> rows_first = o.C;
+        gemm(ta, tb, c.M, c.N, c.K, 1.0f, o.A.data(), o.lda, o.B.data(), o.ldb, 1.0f,
+             rows_first.data(), o.ldc);
+        std::vector<float> fused(o.C.size(), std::nanf(""));
+        gemm_plus_bias(ta, tb, c.M, c.N, c.K, o.A.data(), o.lda, o.B.data(), o.ldb, bias.data(),
+                       fused.data(), o.ldc);
+        for (int64_t i = 0; i < c.M * o.ldc; i++) {
+          ASSERT_NEAR(fused[i], want[i], 1e-5 * (c.K + 4)) << "M" << c.M << " N" << c.N << " K"
+                                                           << c.K << " at " << i;
+          ASSERT_EQ(fused[i], rows_first[i]) << "M" << c.M << " N" << c.N << " K" << c.K
+                                             << " ta" << ta << " tb" << tb << " at " << i;
+        }
+      }
+}
+
 TEST(Gemm, BetaZeroNeverReadsC) {  // C may hold NaN (fresh memory): beta = 0 overwrites it
   for (GemmFn fn : engines())
     for (const Case& c : {Case{40, 70, 30, false, true, 1.0f, 0.0f},     // one thread

@@ -47,13 +47,22 @@ void run_eval(const EvalArgs& a) {
   } else if (ends_with(a.data, ".jsonl") || ends_with(a.data, ".tsv")) {
     auto tok = tokenizer();
     data = std::make_unique<PairDataset>(PairDataset::from_file(a.data, *tok, T));
-  } else {
+  } else {  // text: encoded with the checkpoint's tokenizer
+    if (!std::filesystem::is_regular_file(a.data))
+      throw std::runtime_error(a.data + ": not a file");
     auto tok = tokenizer();
     std::ifstream in(a.data, std::ios::binary);
     std::stringstream s;
     s << in.rdbuf();
-    data = std::make_unique<SlidingWindowDataset>(tok->encode(s.str()), tok->vocab_size(), T, T);
+    try {
+      data = std::make_unique<SlidingWindowDataset>(tok->encode(s.str()), tok->vocab_size(), T, T);
+    } catch (const std::exception& e) {  // bytes that are not UTF-8, too few tokens, ...
+      throw std::runtime_error(a.data + ": " + e.what());
+    }
   }
+  if (a.max_batches < 0)
+    throw std::invalid_argument("eval: --max_batches must be 0 (all) or positive, got " +
+                                std::to_string(a.max_batches));
   EvalResult r = evaluate(*model, *data, a.batch_size, a.max_batches);
   if (a.json)
     std::printf("{\"loss\": %.6f, \"perplexity\": %.4f, \"batches\": %ld, \"targets\": %ld}\n",

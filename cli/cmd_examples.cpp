@@ -83,9 +83,11 @@ void add_examples(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("examples", "print the sliding-window training examples of a text as a table");
   cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json (default: a char tokenizer built from --text)");
   cmd->add_option("--text", o->text, "the text")->required();
-  cmd->add_option("--block_size", o->block_size, "T: context length (default: the whole text as one window)");
-  cmd->add_option("--stride", o->stride, "S: offset between windows (default: block_size)");
+  cmd->add_option("--block_size", o->block_size, "T: context length (0, the default: the whole text as one window)");
+  cmd->add_option("--stride", o->stride, "S: offset between windows (0, the default: block_size)");
   cmd->callback([o] {
+    if (o->block_size < 0 || o->stride < 0)
+      throw std::invalid_argument("examples: --block_size and --stride must not be negative (0: default)");
     std::unique_ptr<Tokenizer> tok;
     std::string about;
     if (o->tokenizer.empty()) {

@@ -1,5 +1,7 @@
 // tapegpt sample — generation, printed token by token as it is produced.
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -24,6 +26,22 @@ void run_sample(const SampleArgs& a) {
   if (a.checkpoint.empty()) throw std::invalid_argument("sample: --checkpoint is required");
   if (!a.prompt.empty() && !a.prompt_file.empty())
     throw std::invalid_argument("sample: give --prompt or --prompt_file, not both");
+  const SampleOptions& ao = a.options;
+  if (ao.max_new_tokens < 1)
+    throw std::invalid_argument("sample: --max_new_tokens must be at least 1, got " +
+                                std::to_string(ao.max_new_tokens));
+  if (a.num_samples < 1)
+    throw std::invalid_argument("sample: --num_samples must be at least 1, got " +
+                                std::to_string(a.num_samples));
+  if (!(ao.temperature >= 0.0f && std::isfinite(ao.temperature)))
+    throw std::invalid_argument("sample: --temperature must be 0 (greedy) or positive, got " +
+                                std::to_string(ao.temperature));
+  if (ao.top_k < 0)
+    throw std::invalid_argument("sample: --top_k must be 0 (all) or positive, got " +
+                                std::to_string(ao.top_k));
+  if (!(ao.top_p > 0.0f && ao.top_p <= 1.0f))
+    throw std::invalid_argument("sample: --top_p must be in (0, 1], got " +
+                                std::to_string(ao.top_p));
   Checkpoint ck = read_checkpoint(a.checkpoint);
   if (ck.tokenizer_json.empty())
     throw std::runtime_error(a.checkpoint + ": checkpoint holds no tokenizer");
@@ -33,12 +51,19 @@ void run_sample(const SampleArgs& a) {
   std::string prompt = a.prompt;
   if (!a.prompt_file.empty()) {
     std::ifstream in(a.prompt_file, std::ios::binary);
-    if (!in) throw std::runtime_error(a.prompt_file + ": cannot open prompt file");
+    if (!in || !std::filesystem::is_regular_file(a.prompt_file))
+      throw std::runtime_error(a.prompt_file + ": cannot open prompt file");
     std::stringstream s;
     s << in.rdbuf();
     prompt = s.str();
   }
-  std::vector<int32_t> ids = tokenizer->encode(prompt);
+  std::vector<int32_t> ids;
+  try {
+    ids = tokenizer->encode(prompt);
+  } catch (const std::exception& e) {  // an unseen character, bytes that are not UTF-8, ...
+    throw std::runtime_error((a.prompt_file.empty() ? "--prompt" : a.prompt_file) + ": " +
+                             e.what());
+  }
   if (ids.empty()) {
     if (tokenizer->eot_id() < 0)
       throw std::invalid_argument("empty prompt, and the tokenizer has no <|endoftext|> to start from");
@@ -46,6 +71,7 @@ void run_sample(const SampleArgs& a) {
   }
   SampleOptions o = a.options;
   o.stop_token = tokenizer->eot_id();
+  o.vocab_limit = tokenizer->vocab_size();
   for (int64_t n = 0; n < a.num_samples; n++) {
     if (n > 0) std::printf("\n---------------\n");
     std::printf("%s", prompt.c_str());

@@ -1,6 +1,7 @@
 // tapegpt — the command line: a thin layer over the library (see ../shared DESIGN: CLI).
 #include <cstdio>
 #include <exception>
+#include <new>
 
 #include "cli/commands.h"
 
@@ -20,6 +21,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "tapegpt: error: out of memory: the model or its data does not fit in "
+                         "this machine's memory (smaller batch_size, block_size or model?)\n");
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tapegpt: error: %s\n", e.what());
     return 1;

@@ -1,5 +1,6 @@
 #include "nn/gpt_config.h"
 
+#include <cstdint>
 #include <sstream>
 #include <stdexcept>
 
@@ -42,6 +43,21 @@ void GPTConfig::validate() const {
     throw std::invalid_argument("attn_window must be positive, got " +
                                 std::to_string(attn_window));
   parse_attention_pattern(attention);
+  // Token ids are int32; and a config that asks for more weights than any machine holds is a
+  // typo or a damaged file, better named here than met as an allocation failure later.
+  if (vocab_size > INT32_MAX)
+    throw std::invalid_argument("vocab_size=" + std::to_string(vocab_size) +
+                                " does not fit 32-bit token ids");
+  const double C = static_cast<double>(n_embd);
+  const double params = (static_cast<double>(vocab_size) + static_cast<double>(block_size)) * C +
+                        static_cast<double>(n_layer) * 12.0 * C * C;
+  constexpr double kMaxParameters = 1e11;  // 400 GB of fp32 weights
+  if (params > kMaxParameters)
+    throw std::invalid_argument(
+        "model too large: about " + std::to_string(static_cast<long long>(params / 1e9)) +
+        " billion parameters (vocab_size=" + std::to_string(vocab_size) +
+        ", block_size=" + std::to_string(block_size) + ", n_layer=" + std::to_string(n_layer) +
+        ", n_embd=" + std::to_string(n_embd) + ")");
 }
 
 std::string GPTConfig::layer_kind(int64_t layer) const {

@@ -114,11 +114,15 @@ std::string read_str(hid_t obj, const char* name, const std::string& path,
   return out;
 }
 
-void read_floats(hid_t group, const std::string& name, float* out, const Shape& shape,
-                 const std::string& path, const std::string& where) {
+// The dataset group/name, which must exist, hold floating-point numbers and have `shape`.
+Handle open_floats(hid_t group, const std::string& name, const Shape& shape,
+                   const std::string& path, const std::string& where) {
   if (H5Lexists(group, name.c_str(), H5P_DEFAULT) <= 0)
     fail(path, "missing dataset " + where + "/" + name);
   Handle set(H5Dopen2(group, name.c_str(), H5P_DEFAULT), H5Dclose);
+  Handle type(H5Dget_type(set), H5Tclose);
+  if (H5Tget_class(type) != H5T_FLOAT)
+    fail(path, where + "/" + name + " does not hold floating-point numbers");
   Handle space(H5Dget_space(set), H5Sclose);
   int rank = H5Sget_simple_extent_ndims(space);
   std::vector<hsize_t> dims(rank > 0 ? rank : 0);
@@ -127,6 +131,12 @@ void read_floats(hid_t group, const std::string& name, float* out, const Shape& 
   if (got != shape)
     fail(path, where + "/" + name + " has shape " + shape_str(got) + ", the model expects " +
                    shape_str(shape));
+  return set;
+}
+
+void read_floats(hid_t group, const std::string& name, float* out, const Shape& shape,
+                 const std::string& path, const std::string& where) {
+  Handle set = open_floats(group, name, shape, path, where);
   if (H5Dread(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
     fail(path, "cannot read dataset " + where + "/" + name + " (file damaged?)");
 }
@@ -239,7 +249,13 @@ Checkpoint read_checkpoint(const std::string& path, bool with_optimizer) {
       fail(path, std::string("config group: ") + e.what());
     }
   }
-  open_group(file, "model", path);
+  {  // The config must describe the stored weights before anything is sized from it: a damaged
+     // vocab_size or block_size would otherwise ask for an impossible allocation.
+    Handle model = open_group(file, "model", path);
+    const GPTConfig& c = ck.config;
+    open_floats(model, "transformer.wte.weight", {c.vocab_size, c.n_embd}, path, "model");
+    open_floats(model, "transformer.wpe.weight", {c.block_size, c.n_embd}, path, "model");
+  }
   if (H5Lexists(file, "tokenizer", H5P_DEFAULT) > 0) {
     Handle g(H5Gopen2(file, "tokenizer", H5P_DEFAULT), H5Gclose);
     ck.tokenizer_json = read_str(g, "json", path, "tokenizer");
@@ -248,6 +264,7 @@ Checkpoint read_checkpoint(const std::string& path, bool with_optimizer) {
     Handle g(H5Gopen2(file, "state", H5P_DEFAULT), H5Gclose);
     TrainState& s = ck.state;
     s.iteration = read_i64(g, "iteration", path, "state");
+    if (s.iteration < 0) fail(path, "state: iteration " + std::to_string(s.iteration) + " is negative");
     s.tokens_seen = read_i64(g, "tokens_seen", path, "state");
     s.best_val_loss = read_f64(g, "best_val_loss", path, "state");
     s.dropout_seed = read_u64(g, "dropout_seed", path, "state");

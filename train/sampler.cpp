@@ -62,7 +62,10 @@ std::vector<int32_t> generate(GPT& model, const std::vector<int32_t>& prompt,
                               const SampleOptions& options,
                               const std::function<void(int32_t)>& on_token) {
   if (prompt.empty()) throw std::invalid_argument("generate: the prompt is empty");
-  const int64_t T = model.config().block_size, V = model.config().vocab_size;
+  const int64_t T = model.config().block_size, model_V = model.config().vocab_size;
+  // Ids past the tokenizer (a vocabulary padded to a round size, as nanoGPT's 50304) were
+  // never a target, but are still scored: they must not be drawn.
+  const int64_t V = options.vocab_limit > 0 ? std::min(options.vocab_limit, model_V) : model_V;
   std::vector<int32_t> context(prompt.end() - std::min<int64_t>(prompt.size(), T), prompt.end());
   Rng rng{options.seed, 0};
   KVCache cache = model.new_kv_cache();

@@ -20,6 +20,8 @@ struct SampleOptions {
   float top_p = 1.0f;        // keep the smallest set whose probability reaches p; 1 = all
   uint64_t seed = 1337;      // same seed, same text
   int32_t stop_token = -1;   // stop after producing this id (<|endoftext|>); -1 = never
+  int64_t vocab_limit = 0;   // sample only ids below this (the tokenizer's size, when the
+                             // model's vocab_size is padded past it); 0 = the model's
 };
 
 // Picks the next token from logits [V] under the options; draws one number from rng.

@@ -1,8 +1,44 @@
 #include "train/train_config.h"
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace tg {
+
+void validate(const TrainConfig& c) {
+  auto fail = [](const std::string& what) { throw std::invalid_argument(what); };
+  auto at_least = [&](const char* name, int64_t v, int64_t lo) {
+    if (v < lo) fail(std::string(name) + " must be at least " + std::to_string(lo) + ", got " +
+                     std::to_string(v));
+  };
+  auto in_range = [&](const char* name, float v, float lo, float hi, const char* range) {
+    if (!(v >= lo && v <= hi)) fail(std::string(name) + " must be in " + range + ", got " +
+                                    std::to_string(v));
+  };
+  constexpr float kHuge = 3.4e38f;
+  at_least("batch_size", c.batch_size, 1);
+  at_least("gradient_accumulation_steps", c.gradient_accumulation_steps, 1);
+  at_least("max_iters", c.max_iters, 1);
+  at_least("warmup_iters", c.warmup_iters, 0);
+  at_least("lr_decay_iters", c.lr_decay_iters, 0);
+  at_least("eval_interval", c.eval_interval, 1);
+  at_least("eval_iters", c.eval_iters, 0);  // 0: every validation batch
+  at_least("log_interval", c.log_interval, 1);
+  at_least("keep_last", c.keep_last, 1);
+  at_least("stride", c.stride, 1);
+  at_least("freeze_layers", c.freeze_layers, 0);
+  in_range("learning_rate", c.learning_rate, 0.0f, kHuge, "[0, inf)");
+  in_range("min_lr", c.min_lr, 0.0f, c.learning_rate, "[0, learning_rate]");
+  in_range("weight_decay", c.weight_decay, 0.0f, kHuge, "[0, inf)");
+  in_range("beta1", c.beta1, 0.0f, std::nextafter(1.0f, 0.0f), "[0, 1)");
+  in_range("beta2", c.beta2, 0.0f, std::nextafter(1.0f, 0.0f), "[0, 1)");
+  in_range("grad_clip", c.grad_clip, 0.0f, kHuge, "[0, inf) (0: off)");
+  if (!c.dataset.empty() && !c.pairs.empty())
+    fail("give `dataset` or `pairs`, not both (" + c.dataset + ", " + c.pairs + ")");
+  if (!c.val_pairs.empty() && c.pairs.empty())
+    fail("val_pairs (" + c.val_pairs + ") needs `pairs`: a prepared dataset has its own val.bin");
+}
 
 float learning_rate_at(const TrainConfig& c, int64_t it) {
   if (!c.decay_lr) return c.learning_rate;

@@ -51,6 +51,10 @@ struct TrainConfig {
                                                   "n_embd", "bias", "attention", "attn_window"};
 };
 
+// Throws std::invalid_argument naming the first option whose value makes no sense (a negative
+// learning rate, a beta outside [0, 1), max_iters 0, both `dataset` and `pairs`, ...).
+void validate(const TrainConfig& config);
+
 // nanoGPT's schedule: linear warm-up to learning_rate, cosine decay to min_lr at
 // lr_decay_iters, min_lr after.
 float learning_rate_at(const TrainConfig& config, int64_t iteration);

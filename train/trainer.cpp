@@ -88,12 +88,16 @@ std::string latest_checkpoint(const std::string& dir) {
 }
 
 Trainer::Trainer(const TrainConfig& config, bool resume) : config_(config) {
-  if (config_.batch_size <= 0) throw std::invalid_argument("batch_size must be positive");
-  if (config_.gradient_accumulation_steps <= 0)
-    throw std::invalid_argument("gradient_accumulation_steps must be positive");
-  if (config_.max_iters < 0) throw std::invalid_argument("max_iters must not be negative");
-  if (config_.eval_interval <= 0) throw std::invalid_argument("eval_interval must be positive");
-  if (config_.log_interval <= 0) throw std::invalid_argument("log_interval must be positive");
+  validate(config_);
+  if (fs::exists(config_.out_dir) && !fs::is_directory(config_.out_dir))
+    throw std::runtime_error("out_dir " + config_.out_dir + " exists and is not a directory");
+  // A new run replaces the checkpoints in out_dir: starting from one of them would lose it.
+  if (!resume && !config_.init.empty() && fs::exists(config_.init) &&
+      fs::exists(config_.out_dir) &&
+      fs::equivalent(fs::absolute(config_.init).parent_path(), fs::absolute(config_.out_dir)))
+    throw std::invalid_argument("init checkpoint " + config_.init + " is inside out_dir " +
+                                config_.out_dir + ", whose checkpoints a new run replaces: "
+                                "copy it elsewhere or choose another out_dir");
   fs::create_directories(config_.out_dir);
   metrics_path_ = (fs::path(config_.out_dir) / "metrics.jsonl").string();
   setup_model(resume);
@@ -105,8 +109,8 @@ Trainer::~Trainer() = default;
 void Trainer::setup_model(bool resume) {
   std::string resume_from = resume ? latest_checkpoint(config_.out_dir) : "";
   if (resume && resume_from.empty())
-    std::fprintf(stderr, "tapegpt: no checkpoint in %s to resume from; starting afresh\n",
-                 config_.out_dir.c_str());
+    throw std::runtime_error("--resume: no checkpoint in " + config_.out_dir +
+                             " to resume from (without --resume, a new run starts there)");
   const std::string weights_from = !resume_from.empty() ? resume_from : config_.init;
   OptimizerState resumed_optimizer;
   // A fresh run (not a resume) seeds its data order and dropout from `seed`, also when it
@@ -158,6 +162,10 @@ void Trainer::setup_model(bool resume) {
     model_ = std::make_unique<GPT>(config_.model);
     model_->init_weights(config_.seed);
   }
+  if (config_.freeze_layers > model_->config().n_layer)
+    throw std::invalid_argument("freeze_layers=" + std::to_string(config_.freeze_layers) +
+                                " is more than the model's n_layer=" +
+                                std::to_string(model_->config().n_layer));
   // Fine-tuning choices: frozen parameters need no gradient and get no update.
   for (auto& [name, t] : model_->named_parameters()) {
     bool frozen = config_.freeze_embeddings &&
@@ -246,15 +254,16 @@ TrainSummary Trainer::run() {
     std::ofstream(metrics_path_) << kept;
   } else if (state_.iteration == 0) {
     std::ofstream(metrics_path_, std::ios::trunc);
-    // A fresh run replaces a previous run's checkpoints in out_dir (as nanoGPT overwrites its
-    // ckpt.pt): left there, they would be taken for this run's by pruning and --resume.
-    auto old = checkpoints_in(config_.out_dir);
-    if (!old.empty())
-      std::fprintf(stderr, "tapegpt: new run in %s: removing %zu checkpoint(s) of a previous run\n",
-                   config_.out_dir.c_str(), old.size());
-    for (auto& [_, path] : old) fs::remove(path);
-    fs::remove(fs::path(config_.out_dir) / "best.h5");
   }
+  // A fresh run replaces a previous run's checkpoints in out_dir (as nanoGPT overwrites its
+  // ckpt.pt): left there, they would be taken for this run's by pruning and --resume. They go
+  // once this run has written its first checkpoint, not before: a run that fails early (a bad
+  // option, a diverging loss) leaves the previous one as it was.
+  std::vector<std::string> previous_run;
+  if (state_.iteration == 0)
+    for (auto& [_, path] : checkpoints_in(config_.out_dir)) previous_run.push_back(path);
+  bool saved_one = false;
+  const bool resumed = state_.iteration > 0;
 
   auto evaluate_and_save = [&](int64_t step, bool save_checkpoint_now) {
     const bool has_val = val_data_ != nullptr;
@@ -273,8 +282,16 @@ TrainSummary Trainer::run() {
     if (!save_checkpoint_now) return;
     const bool improved = has_val && val < state_.best_val_loss;
     if (improved) state_.best_val_loss = val;
-    save((fs::path(config_.out_dir) / checkpoint_name(step)).string());
+    const std::string written = (fs::path(config_.out_dir) / checkpoint_name(step)).string();
+    save(written);
     if (improved || !has_val) save((fs::path(config_.out_dir) / "best.h5").string());
+    if (!saved_one && !previous_run.empty()) {
+      std::fprintf(stderr, "tapegpt: new run in %s: removed %zu checkpoint(s) of a previous run\n",
+                   config_.out_dir.c_str(), previous_run.size());
+      for (const std::string& path : previous_run)
+        if (path != written) fs::remove(path);
+    }
+    saved_one = true;
     auto all = checkpoints_in(config_.out_dir);
     for (size_t i = std::max<int64_t>(1, config_.keep_last); i < all.size(); i++)
       fs::remove(all[i].second);
@@ -297,10 +314,11 @@ TrainSummary Trainer::run() {
     }
     const float norm = clip_grad_norm(*model_, config_.grad_clip);
     if (!std::isfinite(loss_sum) || !std::isfinite(norm))  // stop before the weights are ruined
-      throw std::runtime_error("loss " + std::to_string(loss_sum / accum) + ", gradient norm " +
-                               std::to_string(norm) + " at step " + std::to_string(it + 1) +
-                               ": training diverged (lower learning_rate?); last good checkpoint "
-                               "is in " + config_.out_dir);
+      throw std::runtime_error(
+          "loss " + std::to_string(loss_sum / accum) + ", gradient norm " + std::to_string(norm) +
+          " at step " + std::to_string(it + 1) + ": training diverged (lower learning_rate?); " +
+          (saved_one || resumed ? "last good checkpoint is in " + config_.out_dir
+                                              : "this run wrote no checkpoint"));
     optimizer_->step(lr);
 
     state_.iteration = it + 1;

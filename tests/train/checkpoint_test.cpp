@@ -204,5 +204,53 @@ TEST(Checkpoint, RefusesAFileWithoutTheConfigGroup) {
   expect_refused(path, "missing group /config");
 }
 
+// A damaged size in the config is caught against the stored weights before anything is sized
+// from it (a block_size of 10^9 was a std::bad_alloc); integers stored as weights are refused.
+TEST(Checkpoint, RefusesAConfigThatDoesNotDescribeItsWeights) {
+  GPT model(small_config());
+  const std::string path = temp_path("huge_block.h5");
+  save_checkpoint(path, model, Checkpoint{});
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  ASSERT_GE(H5Adelete_by_name(file, "config", "block_size", H5P_DEFAULT), 0);
+  hid_t scalar = H5Screate(H5S_SCALAR);
+  hid_t attr = H5Acreate_by_name(file, "config", "block_size", H5T_STD_I64LE, scalar,
+                                 H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(attr, 0);
+  const int64_t huge = 1000000000;
+  ASSERT_GE(H5Awrite(attr, H5T_NATIVE_INT64, &huge), 0);
+  H5Aclose(attr);
+  H5Sclose(scalar);
+  H5Fclose(file);
+  expect_refused(path, "transformer.wpe.weight has shape");
+
+  const std::string ints = temp_path("int_weights.h5");
+  save_checkpoint(ints, model, Checkpoint{});
+  file = H5Fopen(ints.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const std::string name = "/model/transformer.ln_f.weight";
+  H5Ldelete(file, name.c_str(), H5P_DEFAULT);
+  const hsize_t dims[1] = {static_cast<hsize_t>(small_config().n_embd)};
+  hid_t space = H5Screate_simple(1, dims, nullptr);
+  hid_t set = H5Dcreate2(file, name.c_str(), H5T_NATIVE_INT32, space, H5P_DEFAULT, H5P_DEFAULT,
+                         H5P_DEFAULT);
+  std::vector<int32_t> ones(dims[0], 1);
+  H5Dwrite(set, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, ones.data());
+  H5Dclose(set);
+  H5Sclose(space);
+  H5Fclose(file);
+  EXPECT_THROW(
+      {
+        try {
+          load_model(ints);
+        } catch (const std::exception& e) {
+          EXPECT_NE(std::string(e.what()).find("does not hold floating-point numbers"),
+                    std::string::npos) << e.what();
+          throw;
+        }
+      },
+      std::exception);
+}
+
 }  // namespace
 }  // namespace tg

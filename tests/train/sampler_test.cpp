@@ -145,6 +145,20 @@ TEST(Generate, SameSeedSameTokensAndStopToken) {
   EXPECT_EQ(stopped.back(), a[5]);
 }
 
+// A vocabulary padded past the tokenizer (nanoGPT's 50304 for GPT-2's 50257 tokens): ids past
+// the tokenizer were never targets but still get logits; generation must not draw them.
+TEST(Generate, NeverDrawsIdsPastTheTokenizer) {
+  GPT model(config("dense"));
+  model.init_weights(6);
+  const int64_t V = model.config().vocab_size, limit = V / 4;
+  SampleOptions o;
+  o.max_new_tokens = 300;
+  o.temperature = 2.0f;  // flat: without the limit, most draws would land past it
+  const std::vector<int32_t> unlimited = generate(model, {1, 2, 3}, o);
+  EXPECT_TRUE(std::any_of(unlimited.begin(), unlimited.end(), [&](int32_t t) { return t >= limit; }));
+  o.vocab_limit = limit;
+  for (int32_t t : generate(model, {1, 2, 3}, o)) ASSERT_LT(t, limit);
+}
 
 TEST(Generate, LongPromptIsCroppedToItsLastBlockSizeTokens) {
   GPT model(config("dense"));  // block_size 80

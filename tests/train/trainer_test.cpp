@@ -137,6 +137,60 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
       << r.output;
 }
 
+// A run that cannot start, or fails before its first checkpoint, leaves the previous run in
+// out_dir as it was; a new run never starts from (and so deletes) a checkpoint of out_dir.
+TEST_F(TrainerTest, AFailedRunLeavesThePreviousCheckpoints) {
+  const std::string out = dir_ + "/keep";
+  ASSERT_EQ(run("train " + config() + "--max_iters 10 --out_dir " + out).status, 0);
+  auto listing = [&] {
+    std::vector<std::string> names;
+    for (auto& e : fs::directory_iterator(out))
+      if (e.path().extension() == ".h5") names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  const std::vector<std::string> before = listing();
+  ASSERT_EQ(before, (std::vector<std::string>{"best.h5", "ckpt_000010.h5"}));
+
+  Outcome r = run("train " + config() + "--max_iters 0 --out_dir " + out);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("max_iters must be at least 1"), std::string::npos) << r.output;
+  r = run("train " + config() + "--max_iters 10 --learning_rate 1e30 --out_dir " + out);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("this run wrote no checkpoint"), std::string::npos) << r.output;
+  r = run("finetune " + config() + "--max_iters 5 --init " + out + "/best.h5 --out_dir " + out);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("is inside out_dir"), std::string::npos) << r.output;
+  EXPECT_EQ(listing(), before);
+  EXPECT_TRUE(same_weights(out + "/best.h5", out + "/ckpt_000010.h5"));
+
+  r = run("train " + config() + "--max_iters 10 --resume --out_dir " + dir_ + "/nothing_here");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("--resume: no checkpoint in"), std::string::npos) << r.output;
+
+  // A new run that gets going replaces them once it has a checkpoint of its own.
+  ASSERT_EQ(run("train " + config() + "--max_iters 5 --eval_interval 5 --out_dir " + out).status, 0);
+  EXPECT_EQ(listing(), (std::vector<std::string>{"best.h5", "ckpt_000005.h5"}));
+}
+
+TEST_F(TrainerTest, NonsenseOptionsAreOneLineErrors) {
+  ASSERT_EQ(run("train " + config() + "--max_iters 2 --out_dir " + dir_ + "/for_sample").status, 0);
+  for (const std::string& bad :
+       {"train --learning_rate -1", "train --beta2 1.5", "train --min_lr 1", "train --keep_last 0",
+        "train --grad_clip -1", "sample --temperature -1", "sample --top_p 0",
+        "sample --max_new_tokens 0", "bench --steps 0", "bench --warmup -1"}) {
+    const std::string cmd = bad.substr(0, bad.find(' '));
+    const std::string args = cmd == "train" ? config() + "--out_dir " + dir_ + "/nonsense "
+                             : cmd == "sample" ? "--checkpoint " + dir_ + "/for_sample/best.h5 --prompt a "
+                                               : std::string("--n_layer 1 ");
+    Outcome r = run(bad + " " + args);
+    EXPECT_EQ(r.status, 1) << bad << "\n" << r.output;
+    const std::string option = bad.substr(bad.find("--") + 2, bad.rfind(' ') - bad.find("--") - 2);
+    EXPECT_NE(r.output.find(option), std::string::npos) << bad << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << bad << "\n" << r.output;
+  }
+}
+
 TEST_F(TrainerTest, FinetuneFreezesWhatItIsTold) {
   ASSERT_EQ(run("train " + config() + "--max_iters 5 --out_dir " + dir_ + "/base").status, 0);
   const std::string init = dir_ + "/base/best.h5";

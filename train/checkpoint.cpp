@@ -232,6 +232,15 @@ Checkpoint read_checkpoint(const std::string& path, bool with_optimizer) {
   Checkpoint ck;
   {
     Handle g = open_group(file, "config", path);
+    // Files without the marker (written by other tools in this layout) are read as version 1.
+    if (has_attr(g, "format") && read_str(g, "format", path, "config") != "tapegpt-checkpoint")
+      fail(path, "config/format is not \"tapegpt-checkpoint\"");
+    if (has_attr(g, "format_version")) {
+      const int64_t version = read_i64(g, "format_version", path, "config");
+      if (version != 1)
+        fail(path, "checkpoint format_version " + std::to_string(version) +
+                       " (this tapegpt reads version 1)");
+    }
     GPTConfig& c = ck.config;
     c.vocab_size = read_i64(g, "vocab_size", path, "config");
     c.block_size = read_i64(g, "block_size", path, "config");

@@ -142,7 +142,8 @@ void pack_a(const Operand& A, int64_t i0, int64_t mc, int64_t k0, int64_t kc, fl
 }
 
 // Depth [k0, k0+kc) × columns [j0, j0+n) of op(B), n ≤ NR → one sliver, out[k·NR + j],
-// columns past the edge zero. (B as stored goes through pack_b_slivers' row walk instead.)
+// columns past the edge zero. (B as stored goes through pack_b_slivers' row walk, but for a
+// ragged last sliver.)
 void pack_b_sliver(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_t n, float* out) {
   if (!B.trans) {
     for (int64_t k = 0; k < kc; k++)

@@ -15,8 +15,8 @@
 // row's log-sum-exp and backward recomputes P block by block (one more Q·Kᵀ product), so the
 // saved memory is O(T) per head and a long dense context never holds its T² probabilities.
 // Each head of the [B, T, 3C] qkv buffer is copied into contiguous [T, HS] arrays (kept for
-// backward in training); Y is written straight into [B, T, C] (heads merged). Heads run in parallel (OpenMP); each head's
-// GEMMs then run single-threaded.
+// backward along with P); Y is written straight into [B, T, C] (heads merged). Heads run in
+// parallel (OpenMP); each head's GEMMs then run single-threaded.
 #include <omp.h>
 
 #include <Eigen/Core>
@@ -165,11 +165,11 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
 
   // Each head's q, k, v are copied out of the [B, T, 3C] rows into contiguous [T, HS] arrays
   // first: reading a 64-float slice of every 4.6 KB row directly cost TLB and cache misses
-  // that grew faster than T (a banded layer's time was superlinear in T). In training the
-  // copies are kept for backward (as much memory as qkv itself), which then need not make
-  // them again; otherwise each thread reuses one head's worth of scratch.
+  // that grew faster than T (a banded layer's time was superlinear in T). When P is kept (its
+  // memory is small), the copies are kept too (as much memory as qkv itself) and backward need
+  // not make them again; otherwise each thread reuses one head's worth of scratch.
   const int64_t head_size = 3 * T * HS;  // q, k, v of one head
-  Tensor heads_qkv = y.requires_grad() ? Tensor::empty({B * NH * head_size}) : Tensor();
+  Tensor heads_qkv = keep_p ? Tensor::empty({B * NH * head_size}) : Tensor();
   const HeadThreads heads;
   const int64_t per_thread = (heads_qkv.defined() ? 0 : head_size) +
                              (keep_p ? 0 : band.block * band.max_span) + 1;  // never empty
@@ -198,20 +198,25 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
     tape().record([qkv, y, lse, probs, heads_qkv, keep_p, B, T, C, NH, HS, ld, scale, band,
                    area, head_size]() {
       ProfileScope backward_scope("attention.backward");
-      const float *LSE = lse.data(), *dY = y.grad();
+      const float *QKV = qkv.data(), *LSE = lse.data(), *dY = y.grad();
       bool fresh = false;  // a new gradient: the heads' slices, disjoint, are written, not added
       float* dQKV = qkv.grad_for_overwrite(&fresh);  // allocated here, before the threads start
       const HeadThreads heads;
-      // Per thread: dy, dq, dk, dv of one head ([T, HS] each), dP of one block, and P's block
-      // when it was not kept.
+      // Per thread: dy, dq, dk, dv of one head ([T, HS] each), dP of one block; and, when P
+      // was not kept, q, k, v of one head and P's block.
       const int64_t block_size = band.block * band.max_span;
-      const int64_t per_thread = 4 * T * HS + (keep_p ? 1 : 2) * block_size;
+      const int64_t per_thread = 4 * T * HS + (keep_p ? block_size : head_size + 2 * block_size);
       Tensor scratch = Tensor::empty({heads.count * per_thread});
       parallel_for(B * NH, true, [&](int64_t bh) {
         const int64_t b = bh / NH, h = bh % NH;
-        const float* q_h = heads_qkv.data() + bh * head_size;  // forward's copies
-        const float *k_h = q_h + T * HS, *v_h = k_h + T * HS;
         float* dy_h = scratch.data() + heads.slot() * per_thread;
+        const float* q_h = heads_qkv.defined() ? heads_qkv.data() + bh * head_size  // forward's
+                                               : dy_h + 4 * T * HS + 2 * block_size;
+        if (!heads_qkv.defined()) {
+          float* own = dy_h + 4 * T * HS + 2 * block_size;
+          pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, own, own + T * HS, own + 2 * T * HS);
+        }
+        const float *k_h = q_h + T * HS, *v_h = k_h + T * HS;
         float *dq_h = dy_h + T * HS, *dk_h = dq_h + T * HS, *dv_h = dk_h + T * HS;
         float *dp = dv_h + T * HS, *p_scratch = dp + block_size;
         for (int64_t t = 0; t < T; t++)

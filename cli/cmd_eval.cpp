@@ -28,6 +28,9 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 
 void run_eval(const EvalArgs& a) {
+  if (a.max_batches < 0)
+    throw std::invalid_argument("eval: --max_batches must be 0 (all) or positive, got " +
+                                std::to_string(a.max_batches));
   Checkpoint ck = read_checkpoint(a.checkpoint);
   auto model = load_model(a.checkpoint);
   const int64_t T = ck.config.block_size;
@@ -60,9 +63,7 @@ void run_eval(const EvalArgs& a) {
       throw std::runtime_error(a.data + ": " + e.what());
     }
   }
-  if (a.max_batches < 0)
-    throw std::invalid_argument("eval: --max_batches must be 0 (all) or positive, got " +
-                                std::to_string(a.max_batches));
+
   EvalResult r = evaluate(*model, *data, a.batch_size, a.max_batches);
   if (a.json)
     std::printf("{\"loss\": %.6f, \"perplexity\": %.4f, \"batches\": %ld, \"targets\": %ld}\n",

@@ -264,6 +264,12 @@ Checkpoint read_checkpoint(const std::string& path, bool with_optimizer) {
     const GPTConfig& c = ck.config;
     open_floats(model, "transformer.wte.weight", {c.vocab_size, c.n_embd}, path, "model");
     open_floats(model, "transformer.wpe.weight", {c.block_size, c.n_embd}, path, "model");
+    const std::string last = "transformer.h." + std::to_string(c.n_layer - 1) + ".ln_1.weight";
+    const std::string past = "transformer.h." + std::to_string(c.n_layer) + ".ln_1.weight";
+    open_floats(model, last, {c.n_embd}, path, "model");
+    if (H5Lexists(model, past.c_str(), H5P_DEFAULT) > 0)
+      fail(path, "config/n_layer is " + std::to_string(c.n_layer) + " but model/" + past +
+                     " exists");
   }
   if (H5Lexists(file, "tokenizer", H5P_DEFAULT) > 0) {
     Handle g(H5Gopen2(file, "tokenizer", H5P_DEFAULT), H5Gclose);

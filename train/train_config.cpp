@@ -29,7 +29,7 @@ void validate(const TrainConfig& c) {
   at_least("stride", c.stride, 1);
   at_least("freeze_layers", c.freeze_layers, 0);
   in_range("learning_rate", c.learning_rate, 0.0f, kHuge, "[0, inf)");
-  in_range("min_lr", c.min_lr, 0.0f, c.learning_rate, "[0, learning_rate]");
+  in_range("min_lr", c.min_lr, 0.0f, kHuge, "[0, inf)");
   in_range("weight_decay", c.weight_decay, 0.0f, kHuge, "[0, inf)");
   in_range("beta1", c.beta1, 0.0f, std::nextafter(1.0f, 0.0f), "[0, 1)");
   in_range("beta2", c.beta2, 0.0f, std::nextafter(1.0f, 0.0f), "[0, 1)");

@@ -87,30 +87,83 @@ std::string latest_checkpoint(const std::string& dir) {
   return "";
 }
 
+// What a previous run left in out_dir while a fresh run starts there (see Trainer::run).
+class PreviousRun {
+ public:
+  PreviousRun(const std::string& out_dir, bool fresh_run)
+      : dir_(fs::path(out_dir) / "previous-run") {
+    if (!fresh_run) return;
+    std::vector<fs::path> files;
+    for (auto& [_, path] : checkpoints_in(out_dir)) files.emplace_back(path);
+    if (fs::exists(fs::path(out_dir) / "best.h5")) files.push_back(fs::path(out_dir) / "best.h5");
+    if (!files.empty()) {  // a run with checkpoints: it, not an older set aside, is the previous
+      for (const char* name : {"metrics.jsonl", "config.toml"})
+        if (fs::exists(fs::path(out_dir) / name)) files.push_back(fs::path(out_dir) / name);
+      fs::remove_all(dir_);
+      fs::create_directories(dir_);
+      for (const fs::path& f : files) fs::rename(f, dir_ / f.filename());
+      moved_ = files;
+      std::fprintf(stderr,
+                   "tapegpt: new run in %s: the previous run's %zu file(s) wait in %s until this "
+                   "run writes its first checkpoint\n",
+                   out_dir.c_str(), files.size(), dir_.string().c_str());
+    }
+    pending_ = fs::exists(dir_);
+  }
+  // This run has a checkpoint of its own: the previous run's files go.
+  void discard() {
+    if (pending_) fs::remove_all(dir_);
+    pending_ = false;
+    moved_.clear();
+  }
+  // This run failed before its first checkpoint: what was moved aside goes back.
+  void restore() {
+    if (moved_.empty()) return;
+    for (const fs::path& f : moved_) fs::rename(dir_ / f.filename(), f);
+    fs::remove_all(dir_);
+    moved_.clear();
+    pending_ = false;
+  }
+
+ private:
+  fs::path dir_;
+  std::vector<fs::path> moved_;  // where the files were
+  bool pending_ = false;         // dir_ holds a previous run's files
+};
+
 Trainer::Trainer(const TrainConfig& config, bool resume) : config_(config) {
   validate(config_);
   if (fs::exists(config_.out_dir) && !fs::is_directory(config_.out_dir))
     throw std::runtime_error("out_dir " + config_.out_dir + " exists and is not a directory");
   // A new run replaces the checkpoints in out_dir: starting from one of them would lose it.
-  if (!resume && !config_.init.empty() && fs::exists(config_.init) &&
-      fs::exists(config_.out_dir) &&
-      fs::equivalent(fs::absolute(config_.init).parent_path(), fs::absolute(config_.out_dir)))
-    throw std::invalid_argument("init checkpoint " + config_.init + " is inside out_dir " +
-                                config_.out_dir + ", whose checkpoints a new run replaces: "
-                                "copy it elsewhere or choose another out_dir");
-  fs::create_directories(config_.out_dir);
+  if (!resume && !config_.init.empty() && fs::exists(config_.init)) {
+    std::vector<std::string> replaced;
+    for (auto& [_, path] : checkpoints_in(config_.out_dir)) replaced.push_back(path);
+    replaced.push_back((fs::path(config_.out_dir) / "best.h5").string());
+    for (const std::string& path : replaced)
+      if (fs::exists(path) && fs::equivalent(config_.init, path))
+        throw std::invalid_argument("init checkpoint " + config_.init + " is one of those a " +
+                                    "new run in out_dir " + config_.out_dir + " replaces: " +
+                                    "copy it elsewhere or choose another out_dir");
+  }
   metrics_path_ = (fs::path(config_.out_dir) / "metrics.jsonl").string();
   setup_model(resume);
   setup_data();
+  fs::create_directories(config_.out_dir);
 }
 
 Trainer::~Trainer() = default;
 
 void Trainer::setup_model(bool resume) {
   std::string resume_from = resume ? latest_checkpoint(config_.out_dir) : "";
-  if (resume && resume_from.empty())
+  if (resume && resume_from.empty()) {
+    const fs::path aside = fs::path(config_.out_dir) / "previous-run";
     throw std::runtime_error("--resume: no checkpoint in " + config_.out_dir +
-                             " to resume from (without --resume, a new run starts there)");
+                             " to resume from (without --resume, a new run starts there" +
+                             (fs::exists(aside) ? "; a previous run's files are in " +
+                                                      aside.string() + ")"
+                                                : ")"));
+  }
   const std::string weights_from = !resume_from.empty() ? resume_from : config_.init;
   OptimizerState resumed_optimizer;
   // A fresh run (not a resume) seeds its data order and dropout from `seed`, also when it
@@ -130,12 +183,12 @@ void Trainer::setup_model(bool resume) {
       throw std::runtime_error(weights_from + ": the model's vocab_size " +
                                std::to_string(ck.config.vocab_size) + " is smaller than the " +
                                "tokenizer's " + std::to_string(tokenizer_->vocab_size()));
-    if (!resume_from.empty()) {
+    {  // The weights fix the model's shape: a shape option the user gave must agree with them.
       GPTConfig asked = config_.model;
       if (asked.vocab_size == 0) asked.vocab_size = ck.config.vocab_size;
       std::string diff = config_difference(ck.config, asked, config_.asked_model_options);
       if (!diff.empty())
-        throw std::runtime_error(resume_from + ": checkpoint was trained with another " + diff);
+        throw std::runtime_error(weights_from + ": checkpoint was trained with another " + diff);
     }
     GPTConfig c = ck.config;
     c.dropout = config_.model.dropout;  // dropout is a training choice, not part of the weights
@@ -232,6 +285,16 @@ void Trainer::log_line(const std::string& json) {
 }
 
 TrainSummary Trainer::run() {
+  PreviousRun previous(config_.out_dir, /*fresh_run=*/state_.iteration == 0);
+  try {
+    return run_steps(previous);
+  } catch (...) {
+    previous.restore();  // nothing to do once this run has written a checkpoint
+    throw;
+  }
+}
+
+TrainSummary Trainer::run_steps(PreviousRun& previous) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   const bool tty = isatty(fileno(stdout));
@@ -255,13 +318,9 @@ TrainSummary Trainer::run() {
   } else if (state_.iteration == 0) {
     std::ofstream(metrics_path_, std::ios::trunc);
   }
-  // A fresh run replaces a previous run's checkpoints in out_dir (as nanoGPT overwrites its
-  // ckpt.pt): left there, they would be taken for this run's by pruning and --resume. They go
-  // once this run has written its first checkpoint, not before: a run that fails early (a bad
-  // option, a diverging loss) leaves the previous one as it was.
-  std::vector<std::string> previous_run;
-  if (state_.iteration == 0)
-    for (auto& [_, path] : checkpoints_in(config_.out_dir)) previous_run.push_back(path);
+  // A fresh run replaces a previous run's checkpoints (as nanoGPT overwrites its ckpt.pt): left
+  // in out_dir, they would be taken for this run's by pruning and --resume. run() has moved them
+  // aside; they go once this run has a checkpoint of its own.
   bool saved_one = false;
   const bool resumed = state_.iteration > 0;
 
@@ -282,19 +341,12 @@ TrainSummary Trainer::run() {
     if (!save_checkpoint_now) return;
     const bool improved = has_val && val < state_.best_val_loss;
     if (improved) state_.best_val_loss = val;
-    const std::string written = (fs::path(config_.out_dir) / checkpoint_name(step)).string();
-    save(written);
-    if (improved || !has_val) save((fs::path(config_.out_dir) / "best.h5").string());
-    if (!saved_one && !previous_run.empty()) {
-      std::fprintf(stderr, "tapegpt: new run in %s: removed %zu checkpoint(s) of a previous run\n",
-                   config_.out_dir.c_str(), previous_run.size());
-      for (const std::string& path : previous_run)
-        if (path != written) fs::remove(path);
-    }
+    save((fs::path(config_.out_dir) / checkpoint_name(step)).string());
+    previous.discard();
     saved_one = true;
+    if (improved || !has_val) save((fs::path(config_.out_dir) / "best.h5").string());
     auto all = checkpoints_in(config_.out_dir);
-    for (size_t i = std::max<int64_t>(1, config_.keep_last); i < all.size(); i++)
-      fs::remove(all[i].second);
+    for (size_t i = config_.keep_last; i < all.size(); i++) fs::remove(all[i].second);
   };
 
   if (state_.iteration == 0) evaluate_and_save(0, false);

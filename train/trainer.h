@@ -25,6 +25,8 @@ struct TrainSummary {
   std::string best_checkpoint;
 };
 
+class PreviousRun;
+
 class Trainer {
  public:
   // resume: continue from the newest complete checkpoint in out_dir.
@@ -35,6 +37,9 @@ class Trainer {
   const TrainConfig& config() const { return config_; }
   // The run's full config as TOML: written to out_dir/config.toml and into every checkpoint.
   void set_resolved_config(const std::string& toml) { resolved_config_ = toml; }
+  // Trains to max_iters. A fresh run in an out_dir that holds a previous run's checkpoints
+  // moves them (with its metrics.jsonl and config.toml) into out_dir/previous-run/, deletes them
+  // once it has written a checkpoint of its own, and puts them back if it fails before that.
   TrainSummary run();
 
   GPT& model() { return *model_; }
@@ -43,6 +48,7 @@ class Trainer {
  private:
   void setup_model(bool resume);
   void setup_data();
+  TrainSummary run_steps(PreviousRun& previous);
   double evaluate_val();
   void save(const std::string& path);
   void log_line(const std::string& json);

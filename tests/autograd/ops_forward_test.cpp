@@ -69,17 +69,16 @@ TEST(Attention, KeptAndRecomputedProbabilitiesAgree) {
     for (size_t i = 0; i < grads[0].size(); i++)
       ASSERT_NEAR(grads[0][i], grads[1][i], 1e-5) << "window " << window << " element " << i;
   }
-  // Saved for backward, beyond y, lse and the heads' contiguous q, k, v (as big as qkv)
-  auto held_bytes = [](int64_t T, int64_t C, int NH) {
+  auto held_bytes = [](int64_t T, int64_t C, int NH) {  // saved for backward, beyond y and lse
     Tensor qkv = random_tensor({1, T, 3 * C}, 43, 1.0f);
     const size_t before = pool_stats().bytes_in_use;
     Tensor y = causal_attention(qkv, NH);
-    const size_t held =
-        pool_stats().bytes_in_use - before - (T * C + NH * T + 3 * T * C) * sizeof(float);
+    const size_t held = pool_stats().bytes_in_use - before - (T * C + NH * T) * sizeof(float);
     tape().clear();
     return held;
   };
-  EXPECT_EQ(held_bytes(64, 128, 4), 4u * 64 * 64 * sizeof(float));  // baby: P (4 heads × 64²)
+  // baby: P (4 heads × 64²) and the heads' contiguous q, k, v (as big as qkv)
+  EXPECT_EQ(held_bytes(64, 128, 4), (4u * 64 * 64 + 3u * 64 * 128) * sizeof(float));
   EXPECT_EQ(held_bytes(1024, 64, 4), 0u);  // long and dense: P would be 11× qkv
 }
 

@@ -151,6 +151,13 @@ TEST_F(TrainerTest, AFailedRunLeavesThePreviousCheckpoints) {
   };
   const std::vector<std::string> before = listing();
   ASSERT_EQ(before, (std::vector<std::string>{"best.h5", "ckpt_000010.h5"}));
+  auto text = [&](const char* name) {
+    std::stringstream s;
+    s << std::ifstream(out + "/" + name).rdbuf();
+    return s.str();
+  };
+  const std::string metrics = text("metrics.jsonl"), config_toml = text("config.toml");
+  ASSERT_FALSE(metrics.empty());
 
   Outcome r = run("train " + config() + "--max_iters 0 --out_dir " + out);
   EXPECT_EQ(r.status, 1);
@@ -160,8 +167,11 @@ TEST_F(TrainerTest, AFailedRunLeavesThePreviousCheckpoints) {
   EXPECT_NE(r.output.find("this run wrote no checkpoint"), std::string::npos) << r.output;
   r = run("finetune " + config() + "--max_iters 5 --init " + out + "/best.h5 --out_dir " + out);
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.output.find("is inside out_dir"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("is one of those a new run in out_dir"), std::string::npos) << r.output;
   EXPECT_EQ(listing(), before);
+  EXPECT_EQ(text("metrics.jsonl"), metrics);
+  EXPECT_EQ(text("config.toml"), config_toml);
+  EXPECT_FALSE(fs::exists(out + "/previous-run"));
   EXPECT_TRUE(same_weights(out + "/best.h5", out + "/ckpt_000010.h5"));
 
   r = run("train " + config() + "--max_iters 10 --resume --out_dir " + dir_ + "/nothing_here");
@@ -171,12 +181,14 @@ TEST_F(TrainerTest, AFailedRunLeavesThePreviousCheckpoints) {
   // A new run that gets going replaces them once it has a checkpoint of its own.
   ASSERT_EQ(run("train " + config() + "--max_iters 5 --eval_interval 5 --out_dir " + out).status, 0);
   EXPECT_EQ(listing(), (std::vector<std::string>{"best.h5", "ckpt_000005.h5"}));
+  EXPECT_FALSE(fs::exists(out + "/previous-run"));
+  EXPECT_NE(text("metrics.jsonl"), metrics);
 }
 
 TEST_F(TrainerTest, NonsenseOptionsAreOneLineErrors) {
   ASSERT_EQ(run("train " + config() + "--max_iters 2 --out_dir " + dir_ + "/for_sample").status, 0);
-  for (const std::string& bad :
-       {"train --learning_rate -1", "train --beta2 1.5", "train --min_lr 1", "train --keep_last 0",
+  for (const std::string bad :
+       {"train --learning_rate -1", "train --beta2 1.5", "train --min_lr -1", "train --keep_last 0",
         "train --grad_clip -1", "sample --temperature -1", "sample --top_p 0",
         "sample --max_new_tokens 0", "bench --steps 0", "bench --warmup -1"}) {
     const std::string cmd = bad.substr(0, bad.find(' '));

@@ -14,9 +14,9 @@
 // narrow bands: the products it saves are a fifth of backward's); otherwise it keeps only each
 // row's log-sum-exp and backward recomputes P block by block (one more Q·Kᵀ product), so the
 // saved memory is O(T) per head and a long dense context never holds its T² probabilities.
-// Each head of the [B, T, 3C] qkv buffer is copied into contiguous [T, HS] arrays (kept for
-// backward along with P); Y is written straight into [B, T, C] (heads merged). Heads run in
-// parallel (OpenMP); each head's GEMMs then run single-threaded.
+// Each thread copies its head of the [B, T, 3C] qkv buffer into contiguous [T, HS] arrays; Y is
+// written straight into [B, T, C] (heads merged). Heads run in parallel (OpenMP); each head's
+// GEMMs then run single-threaded.
 #include <omp.h>
 
 #include <Eigen/Core>
@@ -102,7 +102,6 @@ void block_probabilities(const BandLayout& band, int64_t q0, const float* q_h, c
 
 // A head's slice of a row is a few dozen floats: loops the compiler vectorises (it may, as
 // the two never overlap) beat a memmove call, and unvectorised they were a fifth of backward.
-// (CMakeLists.txt stops GCC from turning them back into memmove calls.)
 void copy_floats(const float* __restrict src, int64_t n, float* __restrict dst) {
   for (int64_t i = 0; i < n; i++) dst[i] = src[i];
 }
@@ -163,30 +162,23 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
   const float* QKV = qkv.data();
   float *Y = y.data(), *LSE = lse.data();
 
-  // Each head's q, k, v are copied out of the [B, T, 3C] rows into contiguous [T, HS] arrays
-  // first: reading a 64-float slice of every 4.6 KB row directly cost TLB and cache misses
-  // that grew faster than T (a banded layer's time was superlinear in T). When P is kept (its
-  // memory is small), the copies are kept too (as much memory as qkv itself) and backward need
-  // not make them again; otherwise each thread reuses one head's worth of scratch.
-  const int64_t head_size = 3 * T * HS;  // q, k, v of one head
-  Tensor heads_qkv = keep_p ? Tensor::empty({B * NH * head_size}) : Tensor();
+  // Each thread copies its head's q, k, v out of the [B, T, 3C] rows into contiguous
+  // [T, HS] arrays first: reading a 64-float slice of every 4.6 KB row directly cost TLB and
+  // cache misses that grew faster than T (a banded layer's time was superlinear in T).
   const HeadThreads heads;
-  const int64_t per_thread = (heads_qkv.defined() ? 0 : head_size) +
-                             (keep_p ? 0 : band.block * band.max_span) + 1;  // never empty
+  const int64_t per_thread = 3 * T * HS + (keep_p ? 0 : band.block * band.max_span);
   Tensor scratch = Tensor::empty({heads.count * per_thread});
 
   parallel_for(B * NH, true, [&](int64_t bh) {
     const int64_t b = bh / NH, h = bh % NH;
-    float* mine = scratch.data() + heads.slot() * per_thread;
-    float* q_h = heads_qkv.defined() ? heads_qkv.data() + bh * head_size : mine;  // [T, HS]
+    float* q_h = scratch.data() + heads.slot() * per_thread;  // [T, HS]
     float *k_h = q_h + T * HS, *v_h = k_h + T * HS;
-    float* p_scratch = heads_qkv.defined() ? mine : mine + head_size;
     pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
     float* lse_h = LSE + (b * NH + h) * T;
     float* kept = keep_p ? probs.data() + bh * area : nullptr;  // next block's P
     for (int64_t q0 = 0; q0 < T; q0 += band.block) {
       const int64_t nq = band.rows(q0), span = band.span(q0);
-      float* p = keep_p ? kept : p_scratch;
+      float* p = keep_p ? kept : v_h + T * HS;  // kept, or this thread's scratch
       block_probabilities(band, q0, q_h, k_h, HS, scale, p, /*lse_out=*/lse_h, nullptr);
       gemm(false, false, nq, HS, span, 1.0f, p, span, v_h + band.first_key(q0) * HS, HS, 0.0f,
            Y + (b * T + q0) * C + h * HS, C);
@@ -195,30 +187,24 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
   });
 
   if (y.requires_grad()) {
-    tape().record([qkv, y, lse, probs, heads_qkv, keep_p, B, T, C, NH, HS, ld, scale, band,
-                   area, head_size]() {
+    tape().record([qkv, y, lse, probs, keep_p, B, T, C, NH, HS, ld, scale, band, area]() {
       ProfileScope backward_scope("attention.backward");
       const float *QKV = qkv.data(), *LSE = lse.data(), *dY = y.grad();
       bool fresh = false;  // a new gradient: the heads' slices, disjoint, are written, not added
       float* dQKV = qkv.grad_for_overwrite(&fresh);  // allocated here, before the threads start
       const HeadThreads heads;
-      // Per thread: dy, dq, dk, dv of one head ([T, HS] each), dP of one block; and, when P
-      // was not kept, q, k, v of one head and P's block.
+      // Per thread: q, k, v, dy, dq, dk, dv of one head ([T, HS] each), dP of one block, and
+      // P's block when it was not kept.
       const int64_t block_size = band.block * band.max_span;
-      const int64_t per_thread = 4 * T * HS + (keep_p ? block_size : head_size + 2 * block_size);
+      const int64_t per_thread = 7 * T * HS + (keep_p ? 1 : 2) * block_size;
       Tensor scratch = Tensor::empty({heads.count * per_thread});
       parallel_for(B * NH, true, [&](int64_t bh) {
         const int64_t b = bh / NH, h = bh % NH;
-        float* dy_h = scratch.data() + heads.slot() * per_thread;
-        const float* q_h = heads_qkv.defined() ? heads_qkv.data() + bh * head_size  // forward's
-                                               : dy_h + 4 * T * HS + 2 * block_size;
-        if (!heads_qkv.defined()) {
-          float* own = dy_h + 4 * T * HS + 2 * block_size;
-          pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, own, own + T * HS, own + 2 * T * HS);
-        }
-        const float *k_h = q_h + T * HS, *v_h = k_h + T * HS;
+        float* q_h = scratch.data() + heads.slot() * per_thread;
+        float *k_h = q_h + T * HS, *v_h = k_h + T * HS, *dy_h = v_h + T * HS;
         float *dq_h = dy_h + T * HS, *dk_h = dq_h + T * HS, *dv_h = dk_h + T * HS;
         float *dp = dv_h + T * HS, *p_scratch = dp + block_size;
+        pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
         for (int64_t t = 0; t < T; t++)
           copy_floats(dY + (b * T + t) * C + h * HS, HS, dy_h + t * HS);
         std::fill_n(dq_h, 3 * T * HS, 0.0f);

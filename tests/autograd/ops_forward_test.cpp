@@ -77,8 +77,7 @@ TEST(Attention, KeptAndRecomputedProbabilitiesAgree) {
     tape().clear();
     return held;
   };
-  // baby: P (4 heads × 64²) and the heads' contiguous q, k, v (as big as qkv)
-  EXPECT_EQ(held_bytes(64, 128, 4), (4u * 64 * 64 + 3u * 64 * 128) * sizeof(float));
+  EXPECT_EQ(held_bytes(64, 128, 4), 4u * 64 * 64 * sizeof(float));  // baby: P (4 heads × 64²)
   EXPECT_EQ(held_bytes(1024, 64, 4), 0u);  // long and dense: P would be 11× qkv
 }
 

@@ -35,6 +35,11 @@ std::unique_ptr<Tokenizer> tokenizer_from_json(const std::string& json, const st
       char32_t cp;
       if (c.empty() || utf8::decode(c, 0, &cp) != c.size())
         throw std::runtime_error(at + ": entry \"" + c + "\" is not exactly one character");
+      // An id is a character's place in this list, which tapegpt writes in code-point order:
+      // a list in another order, or with a repeat, would silently give other ids.
+      if (!chars.empty() && cp <= chars.back())
+        throw std::runtime_error(at + ": entry \"" + c + "\" is out of code-point order or " +
+                                 "repeated (ids are positions in a sorted list)");
       chars.push_back(cp);
     }
     const Json* eot = j.find("eot");

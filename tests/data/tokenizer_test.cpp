@@ -210,6 +210,23 @@ TEST(BpeTokenizer, TrainsOnAMegabyteQuicklyAndCompresses) {
   EXPECT_LT(ids.size(), corpus.size() / 3);  // whole words became single tokens
 }
 
+// Ids are positions in the vocabulary list: a list in another order, or with a repeat, is
+// refused rather than silently re-sorted into other ids.
+TEST(CharTokenizer, RefusesAVocabularyOutOfOrderOrRepeated) {
+  const auto ok = tokenizer_from_json(R"({"kind": "char", "vocab": ["a", "b"]})", "t.json");
+  EXPECT_EQ(ok->encode("ba"), (std::vector<int32_t>{1, 0}));
+  for (const char* bad : {R"({"kind": "char", "vocab": ["b", "a"]})",
+                          R"({"kind": "char", "vocab": ["a", "a", "b"]})"}) {
+    try {
+      tokenizer_from_json(bad, "t.json");
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("t.json"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("code-point order"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(BpeTokenizer, TrainingIsDeterministicAndSurvivesSaveLoad) {
   std::mt19937_64 rng(2);
   std::string corpus;

@@ -1,5 +1,6 @@
 // tapegpt eval — loss and perplexity of a checkpoint over a token file, a text file, or a
 // (prompt, completion) pairs file (loss on the completions only).
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -65,6 +66,9 @@ void run_eval(const EvalArgs& a) {
   }
 
   EvalResult r = evaluate(*model, *data, a.batch_size, a.max_batches);
+  if (!std::isfinite(r.loss))  // a script reading the number must not take it for a result
+    throw std::runtime_error(a.checkpoint + ": the loss on " + a.data + " is " +
+                             std::to_string(r.loss) + " (are its weights finite?)");
   if (a.json)
     std::printf("{\"loss\": %.6f, \"perplexity\": %.4f, \"batches\": %ld, \"targets\": %ld}\n",
                 r.loss, r.perplexity, static_cast<long>(r.batches), static_cast<long>(r.targets));

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -201,6 +202,24 @@ TEST_F(TrainerTest, NonsenseOptionsAreOneLineErrors) {
     EXPECT_NE(r.output.find(option), std::string::npos) << bad << "\n" << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << bad << "\n" << r.output;
   }
+}
+
+// Weights that are not finite give a loss that is not a number: eval says so and fails
+// instead of printing "nan" with exit status 0.
+TEST_F(TrainerTest, EvalRefusesALossThatIsNotFinite) {
+  const std::string out = dir_ + "/nan";
+  ASSERT_EQ(run("train " + config() + "--max_iters 2 --out_dir " + out).status, 0);
+  Outcome r = run("eval --checkpoint " + out + "/best.h5 --data " + dir_ + "/data/val.bin");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto model = load_model(out + "/best.h5");
+  model->flat_values()[0] = std::nanf("");
+  Checkpoint extras;  // weights and tokenizer only
+  extras.tokenizer_json = read_checkpoint(out + "/best.h5").tokenizer_json;
+  save_checkpoint(out + "/nan.h5", *model, extras);
+  r = run("eval --checkpoint " + out + "/nan.h5 --data " + dir_ + "/data/val.bin");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("nan.h5: the loss on"), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
 }
 
 TEST_F(TrainerTest, FinetuneFreezesWhatItIsTold) {

@@ -64,7 +64,6 @@ void run_eval(const EvalArgs& a) {
       throw std::runtime_error(a.data + ": " + e.what());
     }
   }
-
   EvalResult r = evaluate(*model, *data, a.batch_size, a.max_batches);
   if (!std::isfinite(r.loss))  // a script reading the number must not take it for a result
     throw std::runtime_error(a.checkpoint + ": the loss on " + a.data + " is " +

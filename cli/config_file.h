@@ -7,7 +7,6 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <filesystem>
-#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -23,12 +22,9 @@ inline void apply_config_file(CLI::App* cmd, const std::string& path) {
   } catch (const CLI::Error& e) {
     throw std::runtime_error(path + ": cannot parse config: " + e.what());
   }
-  std::set<std::string> seen;
   for (const CLI::ConfigItem& item : items) {
     if (item.name == "++" || item.name == "--") continue;  // section open/close markers
     const std::string key = item.fullname();
-    if (!seen.insert(key).second)
-      throw std::runtime_error(path + ": key '" + key + "' is given twice");
     CLI::Option* opt = cmd->get_option_no_throw("--" + key);
     if (!opt || key == "config")
       throw std::runtime_error(path + ": unknown key '" + key + "' (see `tapegpt " +

@@ -279,7 +279,8 @@ Checkpoint read_checkpoint(const std::string& path, bool with_optimizer) {
     Handle g(H5Gopen2(file, "state", H5P_DEFAULT), H5Gclose);
     TrainState& s = ck.state;
     s.iteration = read_i64(g, "iteration", path, "state");
-    if (s.iteration < 0) fail(path, "state: iteration " + std::to_string(s.iteration) + " is negative");
+    if (s.iteration < 0)
+      fail(path, "state: iteration " + std::to_string(s.iteration) + " is negative");
     s.tokens_seen = read_i64(g, "tokens_seen", path, "state");
     s.best_val_loss = read_f64(g, "best_val_loss", path, "state");
     s.dropout_seed = read_u64(g, "dropout_seed", path, "state");

@@ -87,15 +87,21 @@ std::string latest_checkpoint(const std::string& dir) {
   return "";
 }
 
+// The checkpoints in out_dir that a fresh run there replaces: every ckpt_<step>.h5, and best.h5.
+std::vector<fs::path> replaced_by_a_new_run(const std::string& out_dir) {
+  std::vector<fs::path> files;
+  for (auto& [_, path] : checkpoints_in(out_dir)) files.emplace_back(path);
+  if (fs::exists(fs::path(out_dir) / "best.h5")) files.push_back(fs::path(out_dir) / "best.h5");
+  return files;
+}
+
 // What a previous run left in out_dir while a fresh run starts there (see Trainer::run).
 class PreviousRun {
  public:
   PreviousRun(const std::string& out_dir, bool fresh_run)
       : dir_(fs::path(out_dir) / "previous-run") {
     if (!fresh_run) return;
-    std::vector<fs::path> files;
-    for (auto& [_, path] : checkpoints_in(out_dir)) files.emplace_back(path);
-    if (fs::exists(fs::path(out_dir) / "best.h5")) files.push_back(fs::path(out_dir) / "best.h5");
+    std::vector<fs::path> files = replaced_by_a_new_run(out_dir);
     if (!files.empty()) {  // a run with checkpoints: it, not an older set aside, is the previous
       for (const char* name : {"metrics.jsonl", "config.toml"})
         if (fs::exists(fs::path(out_dir) / name)) files.push_back(fs::path(out_dir) / name);
@@ -136,16 +142,12 @@ Trainer::Trainer(const TrainConfig& config, bool resume) : config_(config) {
   if (fs::exists(config_.out_dir) && !fs::is_directory(config_.out_dir))
     throw std::runtime_error("out_dir " + config_.out_dir + " exists and is not a directory");
   // A new run replaces the checkpoints in out_dir: starting from one of them would lose it.
-  if (!resume && !config_.init.empty() && fs::exists(config_.init)) {
-    std::vector<std::string> replaced;
-    for (auto& [_, path] : checkpoints_in(config_.out_dir)) replaced.push_back(path);
-    replaced.push_back((fs::path(config_.out_dir) / "best.h5").string());
-    for (const std::string& path : replaced)
-      if (fs::exists(path) && fs::equivalent(config_.init, path))
+  if (!resume && !config_.init.empty() && fs::exists(config_.init))
+    for (const fs::path& path : replaced_by_a_new_run(config_.out_dir))
+      if (fs::equivalent(config_.init, path))
         throw std::invalid_argument("init checkpoint " + config_.init + " is one of those a " +
                                     "new run in out_dir " + config_.out_dir + " replaces: " +
                                     "copy it elsewhere or choose another out_dir");
-  }
   metrics_path_ = (fs::path(config_.out_dir) / "metrics.jsonl").string();
   setup_model(resume);
   setup_data();
@@ -370,7 +372,7 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
           "loss " + std::to_string(loss_sum / accum) + ", gradient norm " + std::to_string(norm) +
           " at step " + std::to_string(it + 1) + ": training diverged (lower learning_rate?); " +
           (saved_one || resumed ? "last good checkpoint is in " + config_.out_dir
-                                              : "this run wrote no checkpoint"));
+                                : "this run wrote no checkpoint"));
     optimizer_->step(lr);
 
     state_.iteration = it + 1;

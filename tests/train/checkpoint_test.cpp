@@ -193,11 +193,15 @@ TEST(ClipGradNorm, ScalesToMaxNorm) {
 namespace tg {
 namespace {
 
+// A checkpoint of small_config() saved at `path`, opened for editing (negative if that failed).
+hid_t saved_checkpoint_to_edit(const std::string& path) {
+  save_checkpoint(path, GPT(small_config()), Checkpoint{});
+  return H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+}
+
 TEST(Checkpoint, RefusesAFileWithoutTheConfigGroup) {
-  GPT model(small_config());
   const std::string path = temp_path("no_config.h5");
-  save_checkpoint(path, model, Checkpoint{});
-  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  hid_t file = saved_checkpoint_to_edit(path);
   ASSERT_GE(file, 0);
   H5Ldelete(file, "config", H5P_DEFAULT);
   H5Fclose(file);
@@ -207,10 +211,8 @@ TEST(Checkpoint, RefusesAFileWithoutTheConfigGroup) {
 // A damaged size in the config is caught against the stored weights before anything is sized
 // from it (a block_size of 10^9 was a std::bad_alloc); integers stored as weights are refused.
 TEST(Checkpoint, RefusesAConfigThatDoesNotDescribeItsWeights) {
-  GPT model(small_config());
   const std::string path = temp_path("huge_block.h5");
-  save_checkpoint(path, model, Checkpoint{});
-  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  hid_t file = saved_checkpoint_to_edit(path);
   ASSERT_GE(file, 0);
   ASSERT_GE(H5Adelete_by_name(file, "config", "block_size", H5P_DEFAULT), 0);
   hid_t scalar = H5Screate(H5S_SCALAR);
@@ -225,8 +227,7 @@ TEST(Checkpoint, RefusesAConfigThatDoesNotDescribeItsWeights) {
   expect_refused(path, "transformer.wpe.weight has shape");
 
   const std::string ints = temp_path("int_weights.h5");
-  save_checkpoint(ints, model, Checkpoint{});
-  file = H5Fopen(ints.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  file = saved_checkpoint_to_edit(ints);
   ASSERT_GE(file, 0);
   const std::string name = "/model/transformer.ln_f.weight";
   H5Ldelete(file, name.c_str(), H5P_DEFAULT);
@@ -239,17 +240,7 @@ TEST(Checkpoint, RefusesAConfigThatDoesNotDescribeItsWeights) {
   H5Dclose(set);
   H5Sclose(space);
   H5Fclose(file);
-  EXPECT_THROW(
-      {
-        try {
-          load_model(ints);
-        } catch (const std::exception& e) {
-          EXPECT_NE(std::string(e.what()).find("does not hold floating-point numbers"),
-                    std::string::npos) << e.what();
-          throw;
-        }
-      },
-      std::exception);
+  expect_refused(ints, "does not hold floating-point numbers");
 }
 
 }  // namespace

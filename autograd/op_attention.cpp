@@ -14,9 +14,10 @@
 // narrow bands: the products it saves are a fifth of backward's); otherwise it keeps only each
 // row's log-sum-exp and backward recomputes P block by block (one more Q·Kᵀ product), so the
 // saved memory is O(T) per head and a long dense context never holds its T² probabilities.
-// Each thread copies its head of the [B, T, 3C] qkv buffer into contiguous [T, HS] arrays; Y is
-// written straight into [B, T, C] (heads merged). Heads run in parallel (OpenMP); each head's
-// GEMMs then run single-threaded.
+// With several query blocks, each thread copies its head of the [B, T, 3C] qkv buffer into
+// contiguous [T, HS] arrays; with one (T ≤ 64 dense), every row is read once, so the GEMMs read
+// the head's slices in place instead. Y is written straight into [B, T, C] (heads merged). Heads
+// run in parallel (OpenMP); each head's GEMMs then run single-threaded.
 #include <omp.h>
 
 #include <Eigen/Core>
@@ -74,13 +75,21 @@ struct HeadThreads {
   int slot() const { return own_team ? omp_get_thread_num() : 0; }
 };
 
+// One head's q, k and v rows: ld floats apart, either the head's slices of the [B, T, 3C]
+// input (ld = 3C) or contiguous copies of them (ld = HS).
+struct HeadRows {
+  const float *q, *k, *v;
+  int64_t ld;
+};
+
 // P for one query block, [nq, span]: scaled scores q·kᵀ, then the softmax of each row's band,
 // 0 elsewhere. Forward passes lse_out, where each row's log-sum-exp is written; backward, when
 // P was not kept, passes those values as lse_in and gets P again as exp(score − lse).
-void block_probabilities(const BandLayout& band, int64_t q0, const float* q_h, const float* k_h,
-                         int64_t HS, float scale, float* p, float* lse_out, const float* lse_in) {
+void block_probabilities(const BandLayout& band, int64_t q0, const HeadRows& head, int64_t HS,
+                         float scale, float* p, float* lse_out, const float* lse_in) {
   const int64_t nq = band.rows(q0), k0 = band.first_key(q0), span = band.span(q0);
-  gemm(false, true, nq, span, HS, scale, q_h + q0 * HS, HS, k_h + k0 * HS, HS, 0.0f, p, span);
+  gemm(false, true, nq, span, HS, scale, head.q + q0 * head.ld, head.ld, head.k + k0 * head.ld,
+       head.ld, 0.0f, p, span);
   for (int64_t i = 0; i < nq; i++) {
     const int64_t t = q0 + i;
     const int64_t lo = std::max<int64_t>(0, t - band.W + 1) - k0, hi = t - k0;  // valid cols
@@ -162,52 +171,75 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
   const float* QKV = qkv.data();
   float *Y = y.data(), *LSE = lse.data();
 
-  // Each thread copies its head's q, k, v out of the [B, T, 3C] rows into contiguous
-  // [T, HS] arrays first: reading a 64-float slice of every 4.6 KB row directly cost TLB and
-  // cache misses that grew faster than T (a banded layer's time was superlinear in T).
+  // With several query blocks, each thread copies its head's q, k, v out of the [B, T, 3C] rows
+  // into contiguous [T, HS] arrays first: reading a 64-float slice of every 4.6 KB row again for
+  // each block cost TLB and cache misses that grew faster than T (a banded layer's time was
+  // superlinear in T). With one block, each row is read once: the copy would only add a pass.
+  const bool in_place = band.block >= T;
   const HeadThreads heads;
-  const int64_t per_thread = 3 * T * HS + (keep_p ? 0 : band.block * band.max_span);
+  const int64_t per_thread =
+      (in_place ? 0 : 3 * T * HS) + (keep_p ? 0 : band.block * band.max_span);
   Tensor scratch = Tensor::empty({heads.count * per_thread});
 
   parallel_for(B * NH, true, [&](int64_t bh) {
     const int64_t b = bh / NH, h = bh % NH;
-    float* q_h = scratch.data() + heads.slot() * per_thread;  // [T, HS]
-    float *k_h = q_h + T * HS, *v_h = k_h + T * HS;
-    pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
+    float* own = scratch.data() + heads.slot() * per_thread;  // this thread's scratch
+    const float* slices = QKV + b * T * ld + h * HS;          // row t: q at + t·ld, k + C, v + 2C
+    HeadRows head{slices, slices + C, slices + 2 * C, ld};
+    if (!in_place) {
+      float *q = own, *k = q + T * HS, *v = k + T * HS;
+      pack_head(slices, ld, T, HS, C, q, k, v);
+      head = HeadRows{q, k, v, HS};
+      own = v + T * HS;
+    }
     float* lse_h = LSE + (b * NH + h) * T;
     float* kept = keep_p ? probs.data() + bh * area : nullptr;  // next block's P
     for (int64_t q0 = 0; q0 < T; q0 += band.block) {
       const int64_t nq = band.rows(q0), span = band.span(q0);
-      float* p = keep_p ? kept : v_h + T * HS;  // kept, or this thread's scratch
-      block_probabilities(band, q0, q_h, k_h, HS, scale, p, /*lse_out=*/lse_h, nullptr);
-      gemm(false, false, nq, HS, span, 1.0f, p, span, v_h + band.first_key(q0) * HS, HS, 0.0f,
-           Y + (b * T + q0) * C + h * HS, C);
+      float* p = keep_p ? kept : own;
+      block_probabilities(band, q0, head, HS, scale, p, /*lse_out=*/lse_h, nullptr);
+      gemm(false, false, nq, HS, span, 1.0f, p, span, head.v + band.first_key(q0) * head.ld,
+           head.ld, 0.0f, Y + (b * T + q0) * C + h * HS, C);
       if (keep_p) kept += nq * span;
     }
   });
 
   if (y.requires_grad()) {
-    tape().record([qkv, y, lse, probs, keep_p, B, T, C, NH, HS, ld, scale, band, area]() {
+    tape().record([qkv, y, lse, probs, keep_p, in_place, B, T, C, NH, HS, ld, scale, band, area]() {
       ProfileScope backward_scope("attention.backward");
       const float *QKV = qkv.data(), *LSE = lse.data(), *dY = y.grad();
       bool fresh = false;  // a new gradient: the heads' slices, disjoint, are written, not added
       float* dQKV = qkv.grad_for_overwrite(&fresh);  // allocated here, before the threads start
       const HeadThreads heads;
-      // Per thread: q, k, v, dy, dq, dk, dv of one head ([T, HS] each), dP of one block, and
-      // P's block when it was not kept.
+      // Per thread: dP of one block, P's block when it was not kept, and, unless the GEMMs
+      // work in place, copies of q, k, v, dy and the sums dq, dk, dv ([T, HS] each).
       const int64_t block_size = band.block * band.max_span;
-      const int64_t per_thread = 7 * T * HS + (keep_p ? 1 : 2) * block_size;
+      const int64_t per_thread = (in_place ? 0 : 7 * T * HS) + (keep_p ? 1 : 2) * block_size;
       Tensor scratch = Tensor::empty({heads.count * per_thread});
       parallel_for(B * NH, true, [&](int64_t bh) {
         const int64_t b = bh / NH, h = bh % NH;
-        float* q_h = scratch.data() + heads.slot() * per_thread;
-        float *k_h = q_h + T * HS, *v_h = k_h + T * HS, *dy_h = v_h + T * HS;
-        float *dq_h = dy_h + T * HS, *dk_h = dq_h + T * HS, *dv_h = dk_h + T * HS;
-        float *dp = dv_h + T * HS, *p_scratch = dp + block_size;
-        pack_head(QKV + b * T * ld + h * HS, ld, T, HS, C, q_h, k_h, v_h);
-        for (int64_t t = 0; t < T; t++)
-          copy_floats(dY + (b * T + t) * C + h * HS, HS, dy_h + t * HS);
-        std::fill_n(dq_h, 3 * T * HS, 0.0f);
+        float* own = scratch.data() + heads.slot() * per_thread;
+        float *dp = own, *p_scratch = dp + block_size;
+        const float* slices = QKV + b * T * ld + h * HS;
+        HeadRows head{slices, slices + C, slices + 2 * C, ld};
+        const float* dy_h = dY + b * T * C + h * HS;  // row t at + t·C
+        float* dslices = dQKV + b * T * ld + h * HS;
+        float *dq_h = dslices, *dk_h = dslices + C, *dv_h = dslices + 2 * C;
+        int64_t ldy = C, ldd = ld;
+        // One block: each of dq, dk, dv is one product, stored or added straight into the
+        // gradient. Several: they are summed over the blocks in zeroed copies, then moved there.
+        const float beta = in_place && fresh ? 0.0f : 1.0f;
+        if (!in_place) {
+          float *q = p_scratch + (keep_p ? 0 : block_size), *k = q + T * HS, *v = k + T * HS;
+          float* dy = v + T * HS;
+          pack_head(slices, ld, T, HS, C, q, k, v);
+          for (int64_t t = 0; t < T; t++) copy_floats(dy_h + t * C, HS, dy + t * HS);
+          head = HeadRows{q, k, v, HS};
+          dy_h = dy;
+          dq_h = dy + T * HS, dk_h = dq_h + T * HS, dv_h = dk_h + T * HS;
+          std::fill_n(dq_h, 3 * T * HS, 0.0f);
+          ldy = ldd = HS;
+        }
         const float* lse_h = LSE + (b * NH + h) * T;
         const float* kept = keep_p ? probs.data() + bh * area : nullptr;  // next block's P
         for (int64_t q0 = 0; q0 < T; q0 += band.block) {
@@ -216,23 +248,24 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
           if (keep_p) {
             kept += nq * span;
           } else {
-            block_probabilities(band, q0, q_h, k_h, HS, scale, p_scratch, nullptr, lse_h);
+            block_probabilities(band, q0, head, HS, scale, p_scratch, nullptr, lse_h);
             p = p_scratch;
           }
-          const float* dy = dy_h + q0 * HS;
-          gemm(false, true, nq, span, HS, 1.0f, dy, HS, v_h + k0 * HS, HS, 0.0f, dp, span);
+          const float* dy = dy_h + q0 * ldy;
+          gemm(false, true, nq, span, HS, 1.0f, dy, ldy, head.v + k0 * head.ld, head.ld, 0.0f, dp,
+               span);
           for (int64_t i = 0; i < nq; i++) {  // dS = P ⊙ (dP − rowsum(dP ⊙ P)), in place
             Eigen::Map<Eigen::ArrayXf> dpr(dp + i * span, span);
             Eigen::Map<const Eigen::ArrayXf> pr(p + i * span, span);
             dpr = pr * (dpr - (dpr * pr).sum());
           }
-          gemm(false, false, nq, HS, span, scale, dp, span, k_h + k0 * HS, HS, 1.0f, dq_h + q0 * HS,
-               HS);
-          gemm(true, false, span, HS, nq, scale, dp, span, q_h + q0 * HS, HS, 1.0f, dk_h + k0 * HS,
-               HS);
-          gemm(true, false, span, HS, nq, 1.0f, p, span, dy, HS, 1.0f, dv_h + k0 * HS, HS);
+          gemm(false, false, nq, HS, span, scale, dp, span, head.k + k0 * head.ld, head.ld, beta,
+               dq_h + q0 * ldd, ldd);
+          gemm(true, false, span, HS, nq, scale, dp, span, head.q + q0 * head.ld, head.ld, beta,
+               dk_h + k0 * ldd, ldd);
+          gemm(true, false, span, HS, nq, 1.0f, p, span, dy, ldy, beta, dv_h + k0 * ldd, ldd);
         }
-        unpack_head(dq_h, dk_h, dv_h, T, HS, C, dQKV + b * T * ld + h * HS, ld, !fresh);
+        if (!in_place) unpack_head(dq_h, dk_h, dv_h, T, HS, C, dslices, ld, !fresh);
       });
     });
   }

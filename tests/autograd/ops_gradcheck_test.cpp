@@ -128,6 +128,23 @@ INSTANTIATE_TEST_SUITE_P(
              "_NH" + std::to_string(c.NH) + "_W" + std::to_string(c.window);
     });
 
+// qkv feeds two attention ops: the later one's backward runs first and stores its gradient,
+// the earlier one's must add to it. T = 5 is one query block (products written straight into
+// the gradient), T = 70 two (summed in copies, then added).
+TEST(Gradcheck, AttentionAddsToAGradientAlreadyThere) {
+  for (int64_t T : {5, 70}) {
+    for (SavedProbabilities saved : {SavedProbabilities::keep, SavedProbabilities::recompute}) {
+      SCOPED_TRACE("T " + std::to_string(T));
+      Tensor qkv = random_tensor({2, T, 12}, 29, 1.5f);
+      gradcheck(
+          [&](const Inputs& v) {
+            return add(causal_attention(v[0], 2, 0, saved), causal_attention(v[0], 2, 3, saved));
+          },
+          {qkv});
+    }
+  }
+}
+
 TEST(Gradcheck, ReshapeSplitMergeHeads) {
   Tensor x = random_tensor({2, 3, 6}, 26);
   gradcheck([](const Inputs& v) { return reshape(v[0], {6, 6}); }, {x});

@@ -6,18 +6,18 @@
 //   dP = dY·V^T,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),
 //   dQ += dS·K·scale,  dK += dS^T·Q·scale,  dV += P^T·dY
 //
-// Queries go in blocks of up to 64 rows (W/4 for a narrow band, so the wasted triangle at the
-// band's edges stays small). A block [q0, q1) only needs keys
+// Queries go in blocks of up to 64 rows (32 for a dense context of T ≤ 64, W/4 for a narrow
+// band, so the wasted triangle at the diagonal and the band's edges stays small). A block [q0, q1) only needs keys
 // [max(0, q0−W+1), q1): dense attention (W = T) touches the lower triangle plus one diagonal
 // block, a local layer a band of width W + block: time grows as O(T·W) per head, not O(T²).
 // Backward needs P. Forward keeps it when it is no bigger than the qkv input (short contexts,
 // narrow bands: the products it saves are a fifth of backward's); otherwise it keeps only each
 // row's log-sum-exp and backward recomputes P block by block (one more Q·Kᵀ product), so the
 // saved memory is O(T) per head and a long dense context never holds its T² probabilities.
-// With several query blocks, each thread copies its head of the [B, T, 3C] qkv buffer into
-// contiguous [T, HS] arrays; with one (T ≤ 64 dense), every row is read once, so the GEMMs read
-// the head's slices in place instead. Y is written straight into [B, T, C] (heads merged). Heads
-// run in parallel (OpenMP); each head's GEMMs then run single-threaded.
+// For a long context each thread copies its head of the [B, T, 3C] qkv buffer into contiguous
+// [T, HS] arrays; for T ≤ 64 the GEMMs read the head's slices in place. Y is written straight
+// into [B, T, C] (heads merged). Heads run in parallel (OpenMP); each head's GEMMs then run
+// single-threaded.
 #include <omp.h>
 
 #include <Eigen/Core>
@@ -39,6 +39,9 @@ namespace tg {
 namespace {
 
 constexpr int64_t kMaxQueryBlock = 64;
+// A dense context this short is cut into blocks of 32 queries (less of the masked triangle is
+// computed), and its GEMMs read each head's rows in place (see causal_attention).
+constexpr int64_t kShortContext = 64, kShortContextBlock = 32;
 
 // The query blocks and the key range each one needs.
 struct BandLayout {
@@ -47,18 +50,24 @@ struct BandLayout {
   int64_t max_span = 0;
 
   BandLayout(int64_t T_, int64_t W_) : T(T_), W(W_) {
-    if (W < T) block = std::clamp<int64_t>(W / 4, 16, kMaxQueryBlock);
+    if (W < T)
+      block = std::clamp<int64_t>(W / 4, 16, kMaxQueryBlock);
+    else if (T <= kShortContext)
+      block = kShortContextBlock;
     for (int64_t q0 = 0; q0 < T; q0 += block) max_span = std::max(max_span, span(q0));
   }
   int64_t rows(int64_t q0) const { return std::min(block, T - q0); }
   int64_t first_key(int64_t q0) const { return std::max<int64_t>(0, q0 - W + 1); }
   int64_t span(int64_t q0) const { return q0 + rows(q0) - first_key(q0); }
-  // Floats of one head's P, its blocks stored one after another ([rows, span] each).
-  int64_t area() const {
+  int64_t last_block() const { return (T - 1) / block * block; }
+  // Where block q0's P starts in one head's P, its blocks stored one after another
+  // ([rows, span] each); offset(T) is the whole of it.
+  int64_t offset(int64_t q0) const {
     int64_t total = 0;
-    for (int64_t q0 = 0; q0 < T; q0 += block) total += rows(q0) * span(q0);
+    for (int64_t q = 0; q < q0; q += block) total += rows(q) * span(q);
     return total;
   }
+  int64_t area() const { return offset(T); }
 };
 
 // Whether forward keeps P for backward (see the top of the file).
@@ -171,11 +180,12 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
   const float* QKV = qkv.data();
   float *Y = y.data(), *LSE = lse.data();
 
-  // With several query blocks, each thread copies its head's q, k, v out of the [B, T, 3C] rows
-  // into contiguous [T, HS] arrays first: reading a 64-float slice of every 4.6 KB row again for
-  // each block cost TLB and cache misses that grew faster than T (a banded layer's time was
-  // superlinear in T). With one block, each row is read once: the copy would only add a pass.
-  const bool in_place = band.block >= T;
+  // For a long context, each thread copies its head's q, k, v out of the [B, T, 3C] rows into
+  // contiguous [T, HS] arrays first: reading a 64-float slice of every 4.6 KB row again for each
+  // block cost TLB and cache misses that grew faster than T (a banded layer's time was
+  // superlinear in T). For T ≤ 64 the copy is only an extra pass: the GEMMs read in place, as
+  // long as the last block needs every key (backward's order relies on it).
+  const bool in_place = T <= kShortContext && band.first_key(band.last_block()) == 0;
   const HeadThreads heads;
   const int64_t per_thread =
       (in_place ? 0 : 3 * T * HS) + (keep_p ? 0 : band.block * band.max_span);
@@ -226,9 +236,8 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
         float* dslices = dQKV + b * T * ld + h * HS;
         float *dq_h = dslices, *dk_h = dslices + C, *dv_h = dslices + 2 * C;
         int64_t ldy = C, ldd = ld;
-        // One block: each of dq, dk, dv is one product, stored or added straight into the
-        // gradient. Several: they are summed over the blocks in zeroed copies, then moved there.
-        const float beta = in_place && fresh ? 0.0f : 1.0f;
+        // In place, dq, dk and dv are stored or added straight into the gradient; otherwise they
+        // are summed over the blocks in zeroed copies, then moved there.
         if (!in_place) {
           float *q = p_scratch + (keep_p ? 0 : block_size), *k = q + T * HS, *v = k + T * HS;
           float* dy = v + T * HS;
@@ -241,16 +250,14 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
           ldy = ldd = HS;
         }
         const float* lse_h = LSE + (b * NH + h) * T;
-        const float* kept = keep_p ? probs.data() + bh * area : nullptr;  // next block's P
-        for (int64_t q0 = 0; q0 < T; q0 += band.block) {
+        // Last block first: in place, its keys are all of them, so its dk, dv products store
+        // (into a fresh gradient) and the earlier blocks' add.
+        for (int64_t q0 = band.last_block(); q0 >= 0; q0 -= band.block) {
           const int64_t nq = band.rows(q0), k0 = band.first_key(q0), span = band.span(q0);
-          const float* p = kept;
-          if (keep_p) {
-            kept += nq * span;
-          } else {
-            block_probabilities(band, q0, head, HS, scale, p_scratch, nullptr, lse_h);
-            p = p_scratch;
-          }
+          const float beta_q = in_place && fresh ? 0.0f : 1.0f;  // each query row: one block
+          const float beta_kv = in_place && fresh && q0 == band.last_block() ? 0.0f : 1.0f;
+          const float* p = keep_p ? probs.data() + bh * area + band.offset(q0) : p_scratch;
+          if (!keep_p) block_probabilities(band, q0, head, HS, scale, p_scratch, nullptr, lse_h);
           const float* dy = dy_h + q0 * ldy;
           gemm(false, true, nq, span, HS, 1.0f, dy, ldy, head.v + k0 * head.ld, head.ld, 0.0f, dp,
                span);
@@ -259,11 +266,11 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
             Eigen::Map<const Eigen::ArrayXf> pr(p + i * span, span);
             dpr = pr * (dpr - (dpr * pr).sum());
           }
-          gemm(false, false, nq, HS, span, scale, dp, span, head.k + k0 * head.ld, head.ld, beta,
+          gemm(false, false, nq, HS, span, scale, dp, span, head.k + k0 * head.ld, head.ld, beta_q,
                dq_h + q0 * ldd, ldd);
-          gemm(true, false, span, HS, nq, scale, dp, span, head.q + q0 * head.ld, head.ld, beta,
+          gemm(true, false, span, HS, nq, scale, dp, span, head.q + q0 * head.ld, head.ld, beta_kv,
                dk_h + k0 * ldd, ldd);
-          gemm(true, false, span, HS, nq, 1.0f, p, span, dy, ldy, beta, dv_h + k0 * ldd, ldd);
+          gemm(true, false, span, HS, nq, 1.0f, p, span, dy, ldy, beta_kv, dv_h + k0 * ldd, ldd);
         }
         if (!in_place) unpack_head(dq_h, dk_h, dv_h, T, HS, C, dslices, ld, !fresh);
       });

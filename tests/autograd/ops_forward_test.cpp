@@ -77,7 +77,8 @@ TEST(Attention, KeptAndRecomputedProbabilitiesAgree) {
     tape().clear();
     return held;
   };
-  EXPECT_EQ(held_bytes(64, 128, 4), 4u * 64 * 64 * sizeof(float));  // baby: P (4 heads × 64²)
+  // baby: P of 4 heads, each in two query blocks of 32 rows (32 and 64 keys)
+  EXPECT_EQ(held_bytes(64, 128, 4), 4u * (32 * 32 + 32 * 64) * sizeof(float));
   EXPECT_EQ(held_bytes(1024, 64, 4), 0u);  // long and dense: P would be 11× qkv
 }
 

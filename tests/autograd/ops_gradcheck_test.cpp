@@ -120,6 +120,7 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{1, 9, 9, 3, 1},     // W = 1: each position sees itself
                       AttentionCase{2, 7, 4, 1, 3},     // T not a multiple of W
                       AttentionCase{1, 6, 4, 2, 10},    // W >= T: same as dense
+                      AttentionCase{1, 40, 4, 2, 0},    // two blocks of 32, read in place
                       AttentionCase{1, 70, 4, 2, 0},    // crosses a query block (64 rows)
                       AttentionCase{1, 70, 4, 1, 20}),  // banded across blocks
     [](const ::testing::TestParamInfo<AttentionCase>& info) {
@@ -129,10 +130,10 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 // qkv feeds two attention ops: the later one's backward runs first and stores its gradient,
-// the earlier one's must add to it. T = 5 is one query block (products written straight into
-// the gradient), T = 70 two (summed in copies, then added).
+// the earlier one's must add to it. T = 5 and 40 write their products straight into the
+// gradient (one query block, two), T = 70 sums them in copies first.
 TEST(Gradcheck, AttentionAddsToAGradientAlreadyThere) {
-  for (int64_t T : {5, 70}) {
+  for (int64_t T : {5, 40, 70}) {
     for (SavedProbabilities saved : {SavedProbabilities::keep, SavedProbabilities::recompute}) {
       SCOPED_TRACE("T " + std::to_string(T));
       Tensor qkv = random_tensor({2, T, 12}, 29, 1.5f);

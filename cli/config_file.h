@@ -7,10 +7,24 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
 #include <stdexcept>
 #include <string>
 
 namespace tg::cli {
+
+// The keys of the file's `key = "…"` and `key = '…'` lines: the values TOML types as strings.
+inline std::set<std::string> keys_with_string_values(const std::string& path) {
+  static const std::regex quoted(R"(^\s*([A-Za-z0-9_.-]+)\s*=\s*["'])");
+  std::set<std::string> keys;
+  std::ifstream in(path);
+  std::smatch m;
+  for (std::string line; std::getline(in, line);)
+    if (std::regex_search(line, m, quoted)) keys.insert(m[1]);
+  return keys;
+}
 
 inline void apply_config_file(CLI::App* cmd, const std::string& path) {
   if (path.empty()) return;
@@ -22,6 +36,7 @@ inline void apply_config_file(CLI::App* cmd, const std::string& path) {
   } catch (const CLI::Error& e) {
     throw std::runtime_error(path + ": cannot parse config: " + e.what());
   }
+  const std::set<std::string> strings = keys_with_string_values(path);
   for (const CLI::ConfigItem& item : items) {
     if (item.name == "++" || item.name == "--") continue;  // section open/close markers
     const std::string key = item.fullname();
@@ -29,6 +44,11 @@ inline void apply_config_file(CLI::App* cmd, const std::string& path) {
     if (!opt || key == "config")
       throw std::runtime_error(path + ": unknown key '" + key + "' (see `tapegpt " +
                                cmd->get_name() + " --help` for the keys)");
+    const std::string type = opt->get_type_name();  // INT, UINT, FLOAT, BOOLEAN, TEXT; "" (flag)
+    if (type != "TEXT" && strings.count(key))
+      throw std::runtime_error(path + ": '" + key + "' takes " +
+                               (type == "BOOLEAN" || type.empty() ? "true or false" : "a number") +
+                               ", not a quoted string");
     if (opt->count() > 0) continue;  // given on the command line: that wins
     try {
       opt->add_result(item.inputs);

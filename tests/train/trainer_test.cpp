@@ -126,6 +126,15 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   r = run("train --config " + dir_ + "/typo.toml --dataset " + dir_ + "/data");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("unknown key 'n_layers'"), std::string::npos) << r.output;
+  // TOML types a quoted value as text: not silently a number or a boolean
+  for (const std::string line : {"n_head = \"2\"", "bias = 'true'", "dropout = \"0.1\""}) {
+    std::ofstream(dir_ + "/typed.toml") << line << "\n";
+    r = run("train --config " + dir_ + "/typed.toml --dataset " + dir_ + "/data");
+    EXPECT_EQ(r.status, 1) << line;
+    const std::string key = line.substr(0, line.find(' '));
+    EXPECT_NE(r.output.find("typed.toml: '" + key + "' takes"), std::string::npos) << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  }
 
   ASSERT_EQ(run("train " + config() + "--max_iters 10 --out_dir " + dir_ + "/shape").status, 0);
   r = run("train " + config() + "--max_iters 20 --n_embd 64 --resume --out_dir " + dir_ + "/shape");

@@ -137,10 +137,26 @@ class PreviousRun {
   bool pending_ = false;         // dir_ holds a previous run's files
 };
 
+// A fresh run killed before its first checkpoint (SIGKILL, power loss) could not put the run
+// before it back: its files are still in previous-run/ and out_dir has no checkpoint. They go
+// back now, as if the killed run had never started.
+void bring_back_a_run_set_aside(const std::string& out_dir) {
+  const fs::path aside = fs::path(out_dir) / "previous-run";
+  if (!fs::is_directory(aside) || !replaced_by_a_new_run(out_dir).empty()) return;
+  for (const auto& entry : fs::directory_iterator(aside))
+    fs::rename(entry.path(), fs::path(out_dir) / entry.path().filename());
+  fs::remove(aside);
+  std::fprintf(stderr,
+               "tapegpt: %s: a run there stopped before its first checkpoint; the run before it "
+               "is back from previous-run/\n",
+               out_dir.c_str());
+}
+
 Trainer::Trainer(const TrainConfig& config, bool resume) : config_(config) {
   validate(config_);
   if (fs::exists(config_.out_dir) && !fs::is_directory(config_.out_dir))
     throw std::runtime_error("out_dir " + config_.out_dir + " exists and is not a directory");
+  bring_back_a_run_set_aside(config_.out_dir);
   // A new run replaces the checkpoints in out_dir: starting from one of them would lose it.
   if (!resume && !config_.init.empty() && fs::exists(config_.init))
     for (const fs::path& path : replaced_by_a_new_run(config_.out_dir))
@@ -158,14 +174,9 @@ Trainer::~Trainer() = default;
 
 void Trainer::setup_model(bool resume) {
   std::string resume_from = resume ? latest_checkpoint(config_.out_dir) : "";
-  if (resume && resume_from.empty()) {
-    const fs::path aside = fs::path(config_.out_dir) / "previous-run";
+  if (resume && resume_from.empty())
     throw std::runtime_error("--resume: no checkpoint in " + config_.out_dir +
-                             " to resume from (without --resume, a new run starts there" +
-                             (fs::exists(aside) ? "; a previous run's files are in " +
-                                                      aside.string() + ")"
-                                                : ")"));
-  }
+                             " to resume from (without --resume, a new run starts there)");
   const std::string weights_from = !resume_from.empty() ? resume_from : config_.init;
   OptimizerState resumed_optimizer;
   // A fresh run (not a resume) seeds its data order and dropout from `seed`, also when it

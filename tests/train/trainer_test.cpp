@@ -184,6 +184,19 @@ TEST_F(TrainerTest, AFailedRunLeavesThePreviousCheckpoints) {
   EXPECT_FALSE(fs::exists(out + "/previous-run"));
   EXPECT_TRUE(same_weights(out + "/best.h5", out + "/ckpt_000010.h5"));
 
+  // A new run killed before its first checkpoint left the previous one in previous-run/ and
+  // metrics of its own: the next command in out_dir puts the previous run back first.
+  fs::create_directories(out + "/previous-run");
+  for (const char* name : {"best.h5", "ckpt_000010.h5", "metrics.jsonl", "config.toml"})
+    fs::rename(out + "/" + name, out + "/previous-run/" + name);
+  std::ofstream(out + "/metrics.jsonl") << "{\"killed\": true}\n";
+  r = run("train " + config() + "--max_iters 12 --resume --out_dir " + out);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("is back from previous-run/"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out + "/previous-run"));
+  EXPECT_EQ(text("metrics.jsonl").rfind(metrics, 0), 0u);  // the previous run's, then 2 steps more
+  EXPECT_TRUE(fs::exists(out + "/ckpt_000012.h5"));
+
   r = run("train " + config() + "--max_iters 10 --resume --out_dir " + dir_ + "/nothing_here");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("--resume: no checkpoint in"), std::string::npos) << r.output;

@@ -7,9 +7,10 @@
 //   dQ += dS·K·scale,  dK += dS^T·Q·scale,  dV += P^T·dY
 //
 // Queries go in blocks of up to 64 rows (32 for a dense context of T ≤ 64, W/4 for a narrow
-// band, so the wasted triangle at the diagonal and the band's edges stays small). A block [q0, q1) only needs keys
-// [max(0, q0−W+1), q1): dense attention (W = T) touches the lower triangle plus one diagonal
-// block, a local layer a band of width W + block: time grows as O(T·W) per head, not O(T²).
+// band, so the wasted triangles at the diagonal and the band's edges stay small). A block
+// [q0, q1) only needs keys [max(0, q0−W+1), q1): dense attention (W = T) touches the lower
+// triangle plus one diagonal block, a local layer a band of width W + block: time grows as
+// O(T·W) per head, not O(T²).
 // Backward needs P. Forward keeps it when it is no bigger than the qkv input (short contexts,
 // narrow bands: the products it saves are a fifth of backward's); otherwise it keeps only each
 // row's log-sum-exp and backward recomputes P block by block (one more Q·Kᵀ product), so the
@@ -60,14 +61,12 @@ struct BandLayout {
   int64_t first_key(int64_t q0) const { return std::max<int64_t>(0, q0 - W + 1); }
   int64_t span(int64_t q0) const { return q0 + rows(q0) - first_key(q0); }
   int64_t last_block() const { return (T - 1) / block * block; }
-  // Where block q0's P starts in one head's P, its blocks stored one after another
-  // ([rows, span] each); offset(T) is the whole of it.
-  int64_t offset(int64_t q0) const {
+  // Floats of one head's P, its blocks stored one after another ([rows, span] each).
+  int64_t area() const {
     int64_t total = 0;
-    for (int64_t q = 0; q < q0; q += block) total += rows(q) * span(q);
+    for (int64_t q0 = 0; q0 < T; q0 += block) total += rows(q0) * span(q0);
     return total;
   }
-  int64_t area() const { return offset(T); }
 };
 
 // Whether forward keeps P for backward (see the top of the file).
@@ -250,14 +249,18 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
           ldy = ldd = HS;
         }
         const float* lse_h = LSE + (b * NH + h) * T;
+        const float* kept_end = keep_p ? probs.data() + (bh + 1) * area : nullptr;  // P's blocks
         // Last block first: in place, its keys are all of them, so its dk, dv products store
         // (into a fresh gradient) and the earlier blocks' add.
         for (int64_t q0 = band.last_block(); q0 >= 0; q0 -= band.block) {
           const int64_t nq = band.rows(q0), k0 = band.first_key(q0), span = band.span(q0);
           const float beta_q = in_place && fresh ? 0.0f : 1.0f;  // each query row: one block
           const float beta_kv = in_place && fresh && q0 == band.last_block() ? 0.0f : 1.0f;
-          const float* p = keep_p ? probs.data() + bh * area + band.offset(q0) : p_scratch;
-          if (!keep_p) block_probabilities(band, q0, head, HS, scale, p_scratch, nullptr, lse_h);
+          const float* p = p_scratch;
+          if (keep_p)
+            p = kept_end -= nq * span;
+          else
+            block_probabilities(band, q0, head, HS, scale, p_scratch, nullptr, lse_h);
           const float* dy = dy_h + q0 * ldy;
           gemm(false, true, nq, span, HS, 1.0f, dy, ldy, head.v + k0 * head.ld, head.ld, 0.0f, dp,
                span);

@@ -8,21 +8,31 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
-#include <set>
 #include <stdexcept>
 #include <string>
 
 namespace tg::cli {
 
-// The keys of the file's `key = "…"` and `key = '…'` lines: the values TOML types as strings.
-inline std::set<std::string> keys_with_string_values(const std::string& path) {
-  static const std::regex quoted(R"(^\s*([A-Za-z0-9_.-]+)\s*=\s*["'])");
-  std::set<std::string> keys;
+// What the file's `key = value` lines say about each key: how many lines set it (CLI11 merges
+// a repeated key into one item with several values), and whether a value is quoted (TOML's
+// text type).
+struct KeyLines {
+  int count = 0;
+  bool quoted = false;
+};
+inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path) {
+  static const std::regex assignment(R"(^\s*([A-Za-z0-9_.-]+)\s*=\s*(["']?))");
+  std::map<std::string, KeyLines> keys;
   std::ifstream in(path);
   std::smatch m;
-  for (std::string line; std::getline(in, line);)
-    if (std::regex_search(line, m, quoted)) keys.insert(m[1]);
+  for (std::string line; std::getline(in, line);) {
+    if (!std::regex_search(line, m, assignment)) continue;
+    KeyLines& k = keys[m[1]];
+    k.count++;
+    k.quoted = k.quoted || m[2].length() > 0;
+  }
   return keys;
 }
 
@@ -36,7 +46,7 @@ inline void apply_config_file(CLI::App* cmd, const std::string& path) {
   } catch (const CLI::Error& e) {
     throw std::runtime_error(path + ": cannot parse config: " + e.what());
   }
-  const std::set<std::string> strings = keys_with_string_values(path);
+  const std::map<std::string, KeyLines> lines = scan_key_lines(path);
   for (const CLI::ConfigItem& item : items) {
     if (item.name == "++" || item.name == "--") continue;  // section open/close markers
     const std::string key = item.fullname();
@@ -44,8 +54,12 @@ inline void apply_config_file(CLI::App* cmd, const std::string& path) {
     if (!opt || key == "config")
       throw std::runtime_error(path + ": unknown key '" + key + "' (see `tapegpt " +
                                cmd->get_name() + " --help` for the keys)");
+    const KeyLines seen = lines.count(key) ? lines.at(key) : KeyLines{};
+    if (seen.count > 1)
+      throw std::runtime_error(path + ": '" + key + "' is set " + std::to_string(seen.count) +
+                               " times; keep one");
     const std::string type = opt->get_type_name();  // INT, UINT, FLOAT, BOOLEAN, TEXT; "" (flag)
-    if (type != "TEXT" && strings.count(key))
+    if (type != "TEXT" && seen.quoted)
       throw std::runtime_error(path + ": '" + key + "' takes " +
                                (type == "BOOLEAN" || type.empty() ? "true or false" : "a number") +
                                ", not a quoted string");

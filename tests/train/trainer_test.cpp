@@ -126,13 +126,16 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   r = run("train --config " + dir_ + "/typo.toml --dataset " + dir_ + "/data");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("unknown key 'n_layers'"), std::string::npos) << r.output;
-  // TOML types a quoted value as text: not silently a number or a boolean
-  for (const std::string line : {"n_head = \"2\"", "bias = 'true'", "dropout = \"0.1\""}) {
-    std::ofstream(dir_ + "/typed.toml") << line << "\n";
+  // TOML types a quoted value as text: not silently a number or a boolean. A key set twice
+  // is named as such.
+  for (const std::string lines : {"n_head = \"2\"", "bias = 'true'", "dropout = \"0.1\"",
+                                  "n_layer = 2\nn_layer = 3"}) {
+    std::ofstream(dir_ + "/typed.toml") << lines << "\n";
     r = run("train --config " + dir_ + "/typed.toml --dataset " + dir_ + "/data");
-    EXPECT_EQ(r.status, 1) << line;
-    const std::string key = line.substr(0, line.find(' '));
-    EXPECT_NE(r.output.find("typed.toml: '" + key + "' takes"), std::string::npos) << r.output;
+    EXPECT_EQ(r.status, 1) << lines;
+    const std::string key = lines.substr(0, lines.find(' '));
+    const std::string says = key == "n_layer" ? "' is set 2 times" : "' takes";
+    EXPECT_NE(r.output.find("typed.toml: '" + key + says), std::string::npos) << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
   }
 

@@ -16,7 +16,8 @@
 // row's log-sum-exp and backward recomputes P block by block (one more Q·Kᵀ product), so the
 // saved memory is O(T) per head and a long dense context never holds its T² probabilities.
 // For a long context each thread copies its head of the [B, T, 3C] qkv buffer into contiguous
-// [T, HS] arrays; for T ≤ 64 the GEMMs read the head's slices in place. Y is written straight
+// [T, HS] arrays; for T ≤ 64 (when the last query block needs every key: dense, or a band at
+// least as wide as that block's reach) the GEMMs read the head's slices in place. Y is written straight
 // into [B, T, C] (heads merged). Heads run in parallel (OpenMP); each head's GEMMs then run
 // single-threaded.
 #include <omp.h>
@@ -41,7 +42,7 @@ namespace {
 
 constexpr int64_t kMaxQueryBlock = 64;
 // A dense context this short is cut into blocks of 32 queries (less of the masked triangle is
-// computed), and its GEMMs read each head's rows in place (see causal_attention).
+// computed); a context this short is read in place (see causal_attention).
 constexpr int64_t kShortContext = 64, kShortContextBlock = 32;
 
 // The query blocks and the key range each one needs.

@@ -9,29 +9,44 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <stdexcept>
 #include <string>
 
 namespace tg::cli {
 
-// What the file's `key = value` lines say about each key: how many lines set it (CLI11 merges
-// a repeated key into one item with several values), and whether a value is quoted (TOML's
-// text type).
+// What the file's `key = value` lines say about each key (as CLI11 names it: `section.key`
+// under a [section]): how many lines set it (CLI11 merges a repeated key into one item with
+// several values), and whether a value is quoted (TOML's text type).
 struct KeyLines {
   int count = 0;
   bool quoted = false;
 };
 inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path) {
-  static const std::regex assignment(R"(^\s*([A-Za-z0-9_.-]+)\s*=\s*(["']?))");
+  auto trim = [](const std::string& t) {
+    const size_t a = t.find_first_not_of(" \t\r"), b = t.find_last_not_of(" \t\r");
+    return a == std::string::npos ? std::string() : t.substr(a, b - a + 1);
+  };
+  auto unquote = [](const std::string& t) {
+    const bool quoted = t.size() >= 2 && (t[0] == '"' || t[0] == '\'') && t.back() == t[0];
+    return quoted ? t.substr(1, t.size() - 2) : t;
+  };
   std::map<std::string, KeyLines> keys;
+  std::string section;
   std::ifstream in(path);
-  std::smatch m;
   for (std::string line; std::getline(in, line);) {
-    if (!std::regex_search(line, m, assignment)) continue;
-    KeyLines& k = keys[m[1]];
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] == '[') {
+      const size_t close = line.find(']');
+      section = close == std::string::npos ? "" : trim(line.substr(1, close - 1)) + ".";
+      continue;
+    }
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    KeyLines& k = keys[section + unquote(trim(line.substr(0, eq)))];
+    const std::string value = trim(line.substr(eq + 1));
     k.count++;
-    k.quoted = k.quoted || m[2].length() > 0;
+    k.quoted = k.quoted || (!value.empty() && (value[0] == '"' || value[0] == '\''));
   }
   return keys;
 }
@@ -58,7 +73,8 @@ inline void apply_config_file(CLI::App* cmd, const std::string& path) {
     if (seen.count > 1)
       throw std::runtime_error(path + ": '" + key + "' is set " + std::to_string(seen.count) +
                                " times; keep one");
-    const std::string type = opt->get_type_name();  // INT, UINT, FLOAT, BOOLEAN, TEXT; "" (flag)
+    // INT, UINT, FLOAT, BOOLEAN or TEXT, then ":" and any validator's description; "" (flag)
+    const std::string type = opt->get_type_name().substr(0, opt->get_type_name().find(':'));
     if (type != "TEXT" && seen.quoted)
       throw std::runtime_error(path + ": '" + key + "' takes " +
                                (type == "BOOLEAN" || type.empty() ? "true or false" : "a number") +

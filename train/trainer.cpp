@@ -1,11 +1,15 @@
 #include "train/trainer.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -137,40 +141,64 @@ class PreviousRun {
   bool pending_ = false;         // dir_ holds a previous run's files
 };
 
+// Held for the trainer's lifetime: one run at a time in an out_dir. flock is released by the
+// kernel when the process ends, also on SIGKILL, so a lock that can be taken means no live run.
+int lock_out_dir(const std::string& out_dir) {
+  const std::string path = (fs::path(out_dir) / ".tapegpt.lock").string();
+  const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(path + ": cannot create: " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    throw std::runtime_error("out_dir " + out_dir + " is in use by another tapegpt run");
+  }
+  return fd;
+}
+
 // A fresh run killed before its first checkpoint (SIGKILL, power loss) could not put the run
-// before it back: its files are still in previous-run/ and out_dir has no checkpoint. They go
-// back now, as if the killed run had never started.
+// before it back: its files are still in previous-run/ and out_dir has no checkpoint. With the
+// out_dir locked, no live run can be waiting there, so they go back now, as if the killed run
+// had never started.
 void bring_back_a_run_set_aside(const std::string& out_dir) {
   const fs::path aside = fs::path(out_dir) / "previous-run";
   if (!fs::is_directory(aside) || !replaced_by_a_new_run(out_dir).empty()) return;
-  for (const auto& entry : fs::directory_iterator(aside))
+  int moved = 0;
+  for (const auto& entry : fs::directory_iterator(aside)) {
     fs::rename(entry.path(), fs::path(out_dir) / entry.path().filename());
+    moved++;
+  }
   fs::remove(aside);
-  std::fprintf(stderr,
-               "tapegpt: %s: a run there stopped before its first checkpoint; the run before it "
-               "is back from previous-run/\n",
-               out_dir.c_str());
+  if (moved)
+    std::fprintf(stderr,
+                 "tapegpt: %s: a run there stopped before its first checkpoint; the run before "
+                 "it is back from previous-run/\n",
+                 out_dir.c_str());
 }
 
 Trainer::Trainer(const TrainConfig& config, bool resume) : config_(config) {
   validate(config_);
   if (fs::exists(config_.out_dir) && !fs::is_directory(config_.out_dir))
     throw std::runtime_error("out_dir " + config_.out_dir + " exists and is not a directory");
-  bring_back_a_run_set_aside(config_.out_dir);
-  // A new run replaces the checkpoints in out_dir: starting from one of them would lose it.
-  if (!resume && !config_.init.empty() && fs::exists(config_.init))
-    for (const fs::path& path : replaced_by_a_new_run(config_.out_dir))
-      if (fs::equivalent(config_.init, path))
-        throw std::invalid_argument("init checkpoint " + config_.init + " is one of those a " +
-                                    "new run in out_dir " + config_.out_dir + " replaces: " +
-                                    "copy it elsewhere or choose another out_dir");
-  metrics_path_ = (fs::path(config_.out_dir) / "metrics.jsonl").string();
-  setup_model(resume);
-  setup_data();
   fs::create_directories(config_.out_dir);
+  out_dir_lock_ = lock_out_dir(config_.out_dir);
+  try {
+    bring_back_a_run_set_aside(config_.out_dir);
+    // A new run replaces the checkpoints in out_dir: starting from one of them would lose it.
+    if (!resume && !config_.init.empty() && fs::exists(config_.init))
+      for (const fs::path& path : replaced_by_a_new_run(config_.out_dir))
+        if (fs::equivalent(config_.init, path))
+          throw std::invalid_argument("init checkpoint " + config_.init + " is one of those a " +
+                                      "new run in out_dir " + config_.out_dir + " replaces: " +
+                                      "copy it elsewhere or choose another out_dir");
+    metrics_path_ = (fs::path(config_.out_dir) / "metrics.jsonl").string();
+    setup_model(resume);
+    setup_data();
+  } catch (...) {
+    ::close(out_dir_lock_);
+    throw;
+  }
 }
 
-Trainer::~Trainer() = default;
+Trainer::~Trainer() { ::close(out_dir_lock_); }
 
 void Trainer::setup_model(bool resume) {
   std::string resume_from = resume ? latest_checkpoint(config_.out_dir) : "";

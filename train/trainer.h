@@ -62,6 +62,7 @@ class Trainer {
   std::unique_ptr<BatchIterator> train_batches_;
   TrainState state_;
   std::string metrics_path_;
+  int out_dir_lock_ = -1;  // a file descriptor holding flock on out_dir/.tapegpt.lock
 };
 
 // The newest complete checkpoint ckpt_<step>.h5 in dir, or "" when there is none.

@@ -121,6 +121,7 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{2, 7, 4, 1, 3},     // T not a multiple of W
                       AttentionCase{1, 6, 4, 2, 10},    // W >= T: same as dense
                       AttentionCase{1, 40, 4, 2, 0},    // two blocks of 32, read in place
+                      AttentionCase{1, 40, 4, 2, 39},   // banded, blocks of 16, read in place
                       AttentionCase{1, 70, 4, 2, 0},    // crosses a query block (64 rows)
                       AttentionCase{1, 70, 4, 1, 20}),  // banded across blocks
     [](const ::testing::TestParamInfo<AttentionCase>& info) {
@@ -130,8 +131,8 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 // qkv feeds two attention ops: the later one's backward runs first and stores its gradient,
-// the earlier one's must add to it. T = 5 and 40 write their products straight into the
-// gradient (one query block, two), T = 70 sums them in copies first.
+// the earlier (dense) one's must add to it. At T = 5 and 40 the dense op adds its products
+// straight into the gradient (one query block, two); at T = 70 it sums them in copies first.
 TEST(Gradcheck, AttentionAddsToAGradientAlreadyThere) {
   for (int64_t T : {5, 40, 70}) {
     for (SavedProbabilities saved : {SavedProbabilities::keep, SavedProbabilities::recompute}) {
@@ -139,7 +140,9 @@ TEST(Gradcheck, AttentionAddsToAGradientAlreadyThere) {
       Tensor qkv = random_tensor({2, T, 12}, 29, 1.5f);
       gradcheck(
           [&](const Inputs& v) {
-            return add(causal_attention(v[0], 2, 0, saved), causal_attention(v[0], 2, 3, saved));
+            Tensor dense = causal_attention(v[0], 2, 0, saved);  // recorded first: adds
+            Tensor banded = causal_attention(v[0], 2, 3, saved);  // its backward stores
+            return add(dense, banded);
           },
           {qkv});
     }

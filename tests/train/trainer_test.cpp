@@ -1,7 +1,9 @@
 // The trainer end to end, through the `tapegpt` binary on real text: loss goes down, resume is
 // bit-exact (also after SIGKILL), bad checkpoints and configs are refused with one-line errors.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,16 +130,24 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   EXPECT_NE(r.output.find("unknown key 'n_layers'"), std::string::npos) << r.output;
   // TOML types a quoted value as text: not silently a number or a boolean. A key set twice
   // is named as such.
-  for (const std::string lines : {"n_head = \"2\"", "bias = 'true'", "dropout = \"0.1\"",
-                                  "n_layer = 2\nn_layer = 3"}) {
+  const std::pair<const char*, const char*> refused[] = {
+      {"n_head = \"2\"", "'n_head' takes a number"},
+      {"\"n_head\" = '2'", "'n_head' takes a number"},
+      {"bias = 'true'", "'bias' takes true or false"},
+      {"dropout = \"0.1\"", "'dropout' takes a number"},
+      {"n_layer = 2\nn_layer = 3", "'n_layer' is set 2 times"},
+      {"seed = 1\n[eval]\nseed = 2", "unknown key 'eval.seed'"}};
+  for (const auto& [lines, says] : refused) {
     std::ofstream(dir_ + "/typed.toml") << lines << "\n";
     r = run("train --config " + dir_ + "/typed.toml --dataset " + dir_ + "/data");
     EXPECT_EQ(r.status, 1) << lines;
-    const std::string key = lines.substr(0, lines.find(' '));
-    const std::string says = key == "n_layer" ? "' is set 2 times" : "' takes";
-    EXPECT_NE(r.output.find("typed.toml: '" + key + says), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(std::string("typed.toml: ") + says), std::string::npos) << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
   }
+  // A text option with a list of allowed values takes its value quoted, as TOML wants.
+  std::ofstream(dir_ + "/mode.toml") << "mode = \"attention\"\n";
+  r = run("bench --config " + dir_ + "/mode.toml --steps 1 --warmup 0 --json");
+  EXPECT_EQ(r.status, 0) << r.output;
 
   ASSERT_EQ(run("train " + config() + "--max_iters 10 --out_dir " + dir_ + "/shape").status, 0);
   r = run("train " + config() + "--max_iters 20 --n_embd 64 --resume --out_dir " + dir_ + "/shape");
@@ -199,6 +209,26 @@ TEST_F(TrainerTest, AFailedRunLeavesThePreviousCheckpoints) {
   EXPECT_FALSE(fs::exists(out + "/previous-run"));
   EXPECT_EQ(text("metrics.jsonl").rfind(metrics, 0), 0u);  // the previous run's, then 2 steps more
   EXPECT_TRUE(fs::exists(out + "/ckpt_000012.h5"));
+
+  // A set-aside run is brought back only when out_dir has no checkpoint of its own.
+  fs::create_directories(out + "/previous-run");
+  std::ofstream(out + "/previous-run/ckpt_000003.h5") << "not restored";
+  r = run("train " + config() + "--max_iters 14 --resume --out_dir " + out);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(fs::exists(out + "/previous-run/ckpt_000003.h5"));
+  EXPECT_FALSE(fs::exists(out + "/ckpt_000003.h5"));
+  fs::remove_all(out + "/previous-run");
+
+  // One run at a time in an out_dir: while another process holds its lock, train refuses.
+  {
+    const int fd = ::open((out + "/.tapegpt.lock").c_str(), O_CREAT | O_RDWR, 0644);
+    ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+    r = run("train " + config() + "--max_iters 16 --resume --out_dir " + out);
+    ::close(fd);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.output.find("is in use by another tapegpt run"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(out + "/ckpt_000016.h5"));
+  }
 
   r = run("train " + config() + "--max_iters 10 --resume --out_dir " + dir_ + "/nothing_here");
   EXPECT_EQ(r.status, 1);

@@ -148,8 +148,13 @@ int lock_out_dir(const std::string& out_dir) {
   const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error(path + ": cannot create: " + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    throw std::runtime_error("out_dir " + out_dir + " is in use by another tapegpt run");
+    if (errno == EWOULDBLOCK) {
+      ::close(fd);
+      throw std::runtime_error("out_dir " + out_dir + " is in use by another tapegpt run");
+    }
+    // A file system without flock: run, but another run in out_dir cannot be detected.
+    std::fprintf(stderr, "tapegpt: %s: cannot lock (%s); not checking for another run there\n",
+                 path.c_str(), std::strerror(errno));
   }
   return fd;
 }

@@ -163,20 +163,23 @@ int lock_out_dir(const std::string& out_dir) {
 // before it back: its files are still in previous-run/ and out_dir has no checkpoint. With the
 // out_dir locked, no live run can be waiting there, so they go back now, as if the killed run
 // had never started.
-void bring_back_a_run_set_aside(const std::string& out_dir) {
+// Returns where each file was (previous-run/<name>) and where it is now (out_dir/<name>).
+std::vector<std::pair<fs::path, fs::path>> bring_back_a_run_set_aside(const std::string& out_dir) {
   const fs::path aside = fs::path(out_dir) / "previous-run";
-  if (!fs::is_directory(aside) || !replaced_by_a_new_run(out_dir).empty()) return;
-  int moved = 0;
+  std::vector<std::pair<fs::path, fs::path>> moved;
+  if (!fs::is_directory(aside) || !replaced_by_a_new_run(out_dir).empty()) return moved;
   for (const auto& entry : fs::directory_iterator(aside)) {
-    fs::rename(entry.path(), fs::path(out_dir) / entry.path().filename());
-    moved++;
+    const fs::path back = fs::path(out_dir) / entry.path().filename();
+    fs::rename(entry.path(), back);
+    moved.emplace_back(entry.path(), back);
   }
   fs::remove(aside);
-  if (moved)
+  if (!moved.empty())
     std::fprintf(stderr,
                  "tapegpt: %s: a run there stopped before its first checkpoint; the run before "
                  "it is back from previous-run/\n",
                  out_dir.c_str());
+  return moved;
 }
 
 Trainer::Trainer(const TrainConfig& config, bool resume) : config_(config) {
@@ -186,14 +189,25 @@ Trainer::Trainer(const TrainConfig& config, bool resume) : config_(config) {
   fs::create_directories(config_.out_dir);
   out_dir_lock_ = lock_out_dir(config_.out_dir);
   try {
-    bring_back_a_run_set_aside(config_.out_dir);
-    // A new run replaces the checkpoints in out_dir: starting from one of them would lose it.
-    if (!resume && !config_.init.empty() && fs::exists(config_.init))
+    for (const auto& [was, is] : bring_back_a_run_set_aside(config_.out_dir))
+      if (!config_.init.empty() &&
+          fs::absolute(config_.init).lexically_normal() == fs::absolute(was).lexically_normal())
+        throw std::invalid_argument("init checkpoint " + config_.init + " is back in out_dir as " +
+                                    is.string() + " with the run it belongs to, and a new run " +
+                                    "there replaces it: copy it elsewhere or choose another " +
+                                    "out_dir");
+    // A new run replaces the checkpoints in out_dir, and deletes what an older run left in
+    // previous-run/: starting from one of them would lose it.
+    if (!resume && !config_.init.empty() && fs::exists(config_.init)) {
+      const std::string refused = "init checkpoint " + config_.init + " is one of those a new " +
+                                  "run in out_dir " + config_.out_dir + " replaces: copy it " +
+                                  "elsewhere or choose another out_dir";
       for (const fs::path& path : replaced_by_a_new_run(config_.out_dir))
-        if (fs::equivalent(config_.init, path))
-          throw std::invalid_argument("init checkpoint " + config_.init + " is one of those a " +
-                                      "new run in out_dir " + config_.out_dir + " replaces: " +
-                                      "copy it elsewhere or choose another out_dir");
+        if (fs::equivalent(config_.init, path)) throw std::invalid_argument(refused);
+      const fs::path aside = fs::path(config_.out_dir) / "previous-run";
+      if (fs::is_directory(aside) && fs::equivalent(fs::path(config_.init).parent_path(), aside))
+        throw std::invalid_argument(refused);
+    }
     metrics_path_ = (fs::path(config_.out_dir) / "metrics.jsonl").string();
     setup_model(resume);
     setup_data();

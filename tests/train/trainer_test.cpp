@@ -210,6 +210,29 @@ TEST_F(TrainerTest, AFailedRunLeavesThePreviousCheckpoints) {
   EXPECT_EQ(text("metrics.jsonl").rfind(metrics, 0), 0u);  // the previous run's, then 2 steps more
   EXPECT_TRUE(fs::exists(out + "/ckpt_000012.h5"));
 
+  // Starting a new run from a checkpoint of the set-aside run: it is brought back, and the
+  // new run, which would replace it, is refused.
+  const std::vector<std::string> checkpoints = listing();
+  fs::create_directories(out + "/previous-run");
+  for (const std::string& name : checkpoints)
+    fs::rename(out + "/" + name, out + "/previous-run/" + name);
+  r = run("finetune " + config() + "--max_iters 5 --init " + out + "/previous-run/best.h5" +
+          " --out_dir " + out);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("is back in out_dir as " + out + "/best.h5"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(listing(), checkpoints);
+  EXPECT_FALSE(fs::exists(out + "/previous-run"));
+  // Nor from a file that an older run left in previous-run/: a new run deletes that directory.
+  fs::create_directories(out + "/previous-run");
+  fs::copy_file(out + "/best.h5", out + "/previous-run/old.h5");
+  r = run("finetune " + config() + "--max_iters 5 --init " + out + "/previous-run/old.h5" +
+          " --out_dir " + out);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("is one of those a new run in out_dir"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(out + "/previous-run/old.h5"));
+  fs::remove_all(out + "/previous-run");
+
   // A set-aside run is brought back only when out_dir has no checkpoint of its own.
   fs::create_directories(out + "/previous-run");
   std::ofstream(out + "/previous-run/ckpt_000003.h5") << "not restored";

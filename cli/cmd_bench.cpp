@@ -12,6 +12,7 @@
 #include "data/tokenizer.h"
 #include "autograd/parallel.h"
 #include "train/bench.h"
+#include "train/train_config.h"
 
 namespace tg::cli {
 namespace {
@@ -30,16 +31,11 @@ struct BenchArgs {
 };
 
 void run_bench(BenchArgs a) {
-  auto at_least = [](const char* name, int64_t v, int64_t lo) {
-    if (v < lo)
-      throw std::invalid_argument(std::string("bench: --") + name + " must be at least " +
-                                  std::to_string(lo) + ", got " + std::to_string(v));
-  };
-  at_least("steps", a.steps, 1);
-  at_least("warmup", a.warmup, 0);
-  at_least("batch_size", a.train.batch_size, 1);
-  at_least("prompt_len", a.prompt_len, 1);
-  at_least("gen_tokens", a.gen_tokens, 1);
+  require_at_least("bench: --steps", a.steps, 1);
+  require_at_least("bench: --warmup", a.warmup, 0);
+  require_at_least("bench: --batch_size", a.train.batch_size, 1);
+  require_at_least("bench: --prompt_len", a.prompt_len, 1);
+  require_at_least("bench: --gen_tokens", a.gen_tokens, 1);
   a.model = a.train.model;
   a.batch_size = a.train.batch_size;
   a.seed = a.train.seed;

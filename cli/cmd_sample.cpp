@@ -12,6 +12,7 @@
 #include "data/tokenizer.h"
 #include "train/checkpoint.h"
 #include "train/sampler.h"
+#include "train/train_config.h"
 
 namespace tg::cli {
 namespace {
@@ -27,12 +28,8 @@ void run_sample(const SampleArgs& a) {
   if (!a.prompt.empty() && !a.prompt_file.empty())
     throw std::invalid_argument("sample: give --prompt or --prompt_file, not both");
   const SampleOptions& ao = a.options;
-  if (ao.max_new_tokens < 1)
-    throw std::invalid_argument("sample: --max_new_tokens must be at least 1, got " +
-                                std::to_string(ao.max_new_tokens));
-  if (a.num_samples < 1)
-    throw std::invalid_argument("sample: --num_samples must be at least 1, got " +
-                                std::to_string(a.num_samples));
+  require_at_least("sample: --max_new_tokens", ao.max_new_tokens, 1);
+  require_at_least("sample: --num_samples", a.num_samples, 1);
   if (!(ao.temperature >= 0.0f && std::isfinite(ao.temperature)))
     throw std::invalid_argument("sample: --temperature must be 0 (greedy) or positive, got " +
                                 std::to_string(ao.temperature));

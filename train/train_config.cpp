@@ -6,12 +6,15 @@
 
 namespace tg {
 
+void require_at_least(const std::string& name, int64_t value, int64_t lo) {
+  if (value < lo)
+    throw std::invalid_argument(name + " must be at least " + std::to_string(lo) + ", got " +
+                                std::to_string(value));
+}
+
 void validate(const TrainConfig& c) {
   auto fail = [](const std::string& what) { throw std::invalid_argument(what); };
-  auto at_least = [&](const char* name, int64_t v, int64_t lo) {
-    if (v < lo) fail(std::string(name) + " must be at least " + std::to_string(lo) + ", got " +
-                     std::to_string(v));
-  };
+  const auto at_least = require_at_least;
   auto in_range = [&](const char* name, float v, float lo, float hi, const char* range) {
     if (!(v >= lo && v <= hi)) fail(std::string(name) + " must be in " + range + ", got " +
                                     std::to_string(v));

@@ -51,6 +51,10 @@ struct TrainConfig {
                                                   "n_embd", "bias", "attention", "attn_window"};
 };
 
+// Throws std::invalid_argument "<name> must be at least <lo>, got <value>" when value < lo: the
+// check every command makes of its counts (steps, batch sizes, samples, ...).
+void require_at_least(const std::string& name, int64_t value, int64_t lo);
+
 // Throws std::invalid_argument naming the first option whose value makes no sense (a negative
 // learning rate, a beta outside [0, 1), max_iters 0, both `dataset` and `pairs`, ...).
 void validate(const TrainConfig& config);

@@ -99,11 +99,13 @@ std::vector<fs::path> replaced_by_a_new_run(const std::string& out_dir) {
   return files;
 }
 
+// Where a fresh run keeps the run before it until it has a checkpoint of its own.
+fs::path set_aside_dir(const std::string& out_dir) { return fs::path(out_dir) / "previous-run"; }
+
 // What a previous run left in out_dir while a fresh run starts there (see Trainer::run).
 class PreviousRun {
  public:
-  PreviousRun(const std::string& out_dir, bool fresh_run)
-      : dir_(fs::path(out_dir) / "previous-run") {
+  PreviousRun(const std::string& out_dir, bool fresh_run) : dir_(set_aside_dir(out_dir)) {
     if (!fresh_run) return;
     std::vector<fs::path> files = replaced_by_a_new_run(out_dir);
     if (!files.empty()) {  // a run with checkpoints: it, not an older set aside, is the previous
@@ -118,12 +120,10 @@ class PreviousRun {
                    "run writes its first checkpoint\n",
                    out_dir.c_str(), files.size(), dir_.string().c_str());
     }
-    pending_ = fs::exists(dir_);
   }
   // This run has a checkpoint of its own: the previous run's files go.
   void discard() {
-    if (pending_) fs::remove_all(dir_);
-    pending_ = false;
+    if (!moved_.empty()) fs::remove_all(dir_);
     moved_.clear();
   }
   // This run failed before its first checkpoint: what was moved aside goes back.
@@ -132,13 +132,11 @@ class PreviousRun {
     for (const fs::path& f : moved_) fs::rename(dir_ / f.filename(), f);
     fs::remove_all(dir_);
     moved_.clear();
-    pending_ = false;
   }
 
  private:
   fs::path dir_;
-  std::vector<fs::path> moved_;  // where the files were
-  bool pending_ = false;         // dir_ holds a previous run's files
+  std::vector<fs::path> moved_;  // where the files were (their copies in dir_ are pending)
 };
 
 // Held for the trainer's lifetime: one run at a time in an out_dir. flock is released by the
@@ -165,7 +163,7 @@ int lock_out_dir(const std::string& out_dir) {
 // had never started.
 // Returns where each file was (previous-run/<name>) and where it is now (out_dir/<name>).
 std::vector<std::pair<fs::path, fs::path>> bring_back_a_run_set_aside(const std::string& out_dir) {
-  const fs::path aside = fs::path(out_dir) / "previous-run";
+  const fs::path aside = set_aside_dir(out_dir);
   std::vector<std::pair<fs::path, fs::path>> moved;
   if (!fs::is_directory(aside) || !replaced_by_a_new_run(out_dir).empty()) return moved;
   for (const auto& entry : fs::directory_iterator(aside)) {
@@ -204,7 +202,7 @@ Trainer::Trainer(const TrainConfig& config, bool resume) : config_(config) {
                                   "elsewhere or choose another out_dir";
       for (const fs::path& path : replaced_by_a_new_run(config_.out_dir))
         if (fs::equivalent(config_.init, path)) throw std::invalid_argument(refused);
-      const fs::path aside = fs::path(config_.out_dir) / "previous-run";
+      const fs::path aside = set_aside_dir(config_.out_dir);
       if (fs::is_directory(aside) && fs::equivalent(fs::path(config_.init).parent_path(), aside))
         throw std::invalid_argument(refused);
     }

@@ -109,6 +109,11 @@ void gemm_plus_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
 }
 
 const char* gemm_engine() {
+#if !defined(TAPEGPT_GEMM_ONEDNN) && !defined(TAPEGPT_GEMM_EIGEN)
+  if (packed_gemm_supported())  // the kernel may be chosen at run time (use_packed_kernel)
+    return packed_kernel() == PackedKernel::avx512_6x64 ? "tapegpt packed AVX-512 6x64"
+                                                        : "tapegpt packed AVX2 6x16";
+#endif
   static const std::string name = [] {
 #if defined(TAPEGPT_GEMM_ONEDNN)
     const dnnl_version_t* v = dnnl_version();
@@ -121,8 +126,7 @@ const char* gemm_engine() {
 #if defined(TAPEGPT_GEMM_EIGEN)
     return eigen;
 #else
-    return packed_gemm_supported() ? std::string("tapegpt packed AVX2 6x16")
-                                   : eigen + " (no AVX2 on this CPU)";
+    return eigen + " (no AVX2 on this CPU)";
 #endif
 #endif
   }();

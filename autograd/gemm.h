@@ -4,8 +4,9 @@
 // lda/ldb/ldc are row strides (elements between consecutive rows), so a head's slice of a
 // [B, T, 3C] buffer can be multiplied in place without copying it out.
 //
-// The engine is chosen at build time (TAPEGPT_GEMM): tapegpt's own packed AVX2 kernel
-// (gemm_packed.cpp; Eigen's GEMM on a CPU without AVX2), oneDNN's sgemm, or Eigen's GEMM.
+// The engine is chosen at build time (TAPEGPT_GEMM): tapegpt's own packed kernel
+// (gemm_packed.cpp: AVX-512 or AVX2, whichever the CPU has; Eigen's GEMM on a CPU without
+// AVX2), oneDNN's sgemm, or Eigen's GEMM.
 // One row times a transposed matrix (a token being generated) is a matrix-vector product
 // instead: a plain read of the weights, no packing.
 // Called inside an OpenMP parallel region, all of them run single-threaded, so an op may
@@ -31,7 +32,7 @@ void eigen_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                 int64_t ldc);
 
-// "tapegpt packed AVX2 6x16", "oneDNN 2.6.x sgemm" or "Eigen 3.4.x".
+// "tapegpt packed AVX-512 6x64" (or "AVX2 6x16"), "oneDNN 2.6.x sgemm" or "Eigen 3.4.x".
 const char* gemm_engine();
 
 }  // namespace tg

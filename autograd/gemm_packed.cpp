@@ -1,13 +1,15 @@
-// gemm_packed.cpp — tapegpt's own matrix product: packed panels and a 6×16 AVX2 FMA kernel.
+// gemm_packed.cpp — tapegpt's own matrix product: packed panels and a register kernel of
+// 6×64 floats on AVX-512, 6×16 on AVX2 + FMA.
 //
-// The GotoBLAS / BLIS scheme. C is computed in 6×16 tiles by a register kernel: twelve AVX
-// accumulators take, for each k, one 16-float row of B (two loads) times six broadcast values
-// of A (twelve FMAs). Before the kernel runs, blocks of A and B are copied ("packed") into
+// The GotoBLAS / BLIS scheme. C is computed in 6×NR tiles by a register kernel: 6·NR/8 AVX or
+// 6·NR/16 AVX-512 accumulators take, for each k, one NR-float row of B times six broadcast
+// values of A. On AVX-512 that is 24 accumulators, 4 loads of B and 6 broadcasts for 24 FMAs,
+// so the two FMA units, not the loads, set the pace. Before the kernel runs, blocks of A and B are copied ("packed") into
 // exactly the order it reads them, so every load is contiguous and aligned whatever the
 // transposes and strides are, and ragged edges are zero padding instead of special code.
 // (One exception: when C is narrow, A stored row by row is read in place; see run_part.)
-// Block sizes follow the caches: a kc×16 sliver of B (16 KB) stays in L1 while it meets every
-// sliver of an MC×kc block of A (L2); a kc×NC block of B sits in L3.
+// Block sizes follow the caches: a kc×NR sliver of B (16 or 32 KB) stays in L1 while it meets
+// every sliver of an MC×kc block of A (L2); a kc×NC block of B sits in L3.
 //
 // Threads take parts of the rows of C and share one packed block of B, or, when C has few
 // rows, parts of its columns, each packing its own slivers of B. Each element of C is summed
@@ -23,20 +25,29 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 
 #include "autograd/gemm.h"
 
 namespace tg {
 namespace {
 
-constexpr int64_t MR = 6, NR = 16;                // register tile of C
-constexpr int64_t KC = 256, MC = 144, NC = 3072;  // cache blocks: B sliver in L1, A block in L2
+// The register tile of C is MR × NR: NR = 64 on AVX-512, 16 on AVX2 (a template parameter
+// of everything that touches B's slivers or C's tiles).
+constexpr int64_t MR = 6;
+constexpr int64_t MC = 144, NC = 3072;  // cache blocks: A block in L2, B block in L3
+// Depth of a block: a kc×NR sliver of B must stay in L1 (48 KB here) while it meets every
+// sliver of A, so the wide AVX-512 sliver is half as deep.
+template <int64_t NR>
+constexpr int64_t kDepth = NR == 16 ? 256 : 128;
+constexpr int64_t kMaxDepth = 256;
 constexpr int64_t kParallelMinMacs = int64_t{1} << 20;  // smaller products stay on one thread
 constexpr int64_t kInPlaceMaxColumns = 512;  // C this narrow reads A unpacked (see run_part)
 // Slivers tile their blocks exactly (the A buffer's slack below relies on it), and
 // aligned_alloc wants sizes that are multiples of the alignment.
-constexpr int64_t kPackASize = MC * KC + 16, kPackBSize = KC * NC;
-static_assert(MC % MR == 0 && NC % NR == 0, "blocks are whole slivers");
+constexpr int64_t kPackASize = MC * kMaxDepth + 16, kPackBSize = kMaxDepth * NC;
+static_assert(MC % MR == 0 && NC % 64 == 0, "blocks are whole slivers");
 static_assert(kPackASize * 4 % 64 == 0 && kPackBSize * 4 % 64 == 0, "64-byte multiples");
 
 // A row-major operand: op(X) is X as stored, or (trans) its transpose.
@@ -144,6 +155,7 @@ void pack_a(const Operand& A, int64_t i0, int64_t mc, int64_t k0, int64_t kc, fl
 // Depth [k0, k0+kc) × columns [j0, j0+n) of op(B), n ≤ NR → one sliver, out[k·NR + j],
 // columns past the edge zero. (B as stored goes through pack_b_slivers' row walk, but for a
 // ragged last sliver.)
+template <int64_t NR>
 void pack_b_sliver(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_t n, float* out) {
   if (!B.trans) {
     for (int64_t k = 0; k < kc; k++)
@@ -151,10 +163,9 @@ void pack_b_sliver(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_t
         out[k * NR + j] = j < n ? B.data[(k0 + k) * B.ld + j0 + j] : 0.0f;
   } else if (n == NR) {  // each column is contiguous along k: 8×8 transposes, then the rest
     int64_t k = 0;
-    for (; k + 8 <= kc; k += 8) {
-      transpose_8_columns<8>(B.data + j0 * B.ld + k0 + k, B.ld, out + k * NR, NR);
-      transpose_8_columns<8>(B.data + (j0 + 8) * B.ld + k0 + k, B.ld, out + k * NR + 8, NR);
-    }
+    for (; k + 8 <= kc; k += 8)
+      for (int64_t j = 0; j < NR; j += 8)
+        transpose_8_columns<8>(B.data + (j0 + j) * B.ld + k0 + k, B.ld, out + k * NR + j, NR);
     for (; k < kc; k++)
       for (int64_t j = 0; j < NR; j++) out[k * NR + j] = B.data[(j0 + j) * B.ld + k0 + k];
   } else {
@@ -167,9 +178,10 @@ void pack_b_sliver(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_t
   }
 }
 
-// 16 floats: two vector moves (restrict, or GCC copies float by float in case they overlap;
+// NR floats: vector moves (restrict, or GCC copies float by float in case they overlap;
 // std::copy_n, a call to memmove)
-inline void copy_sixteen(const float* __restrict from, float* __restrict to) {
+template <int64_t NR>
+inline void copy_run(const float* __restrict from, float* __restrict to) {
   for (int64_t j = 0; j < NR; j++) to[j] = from[j];
 }
 
@@ -179,20 +191,21 @@ inline void copy_sixteen(const float* __restrict from, float* __restrict to) {
 // a stream the hardware prefetcher follows. Sliver by sliver, every k touched a new cache
 // line of an operand that is usually cold (the activations a weight gradient reads), and
 // that load was the costliest instruction of a small model's products outside the kernel.
+template <int64_t NR>
 void pack_b_slivers(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
                     int64_t s0, int64_t s1, float* out) {
   if (B.trans) {
     for (int64_t s = s0; s < s1; s++)
-      pack_b_sliver(B, k0, kc, j0 + s * NR, std::min(NR, nc - s * NR), out + (s - s0) * NR * kc);
+      pack_b_sliver<NR>(B, k0, kc, j0 + s * NR, std::min(NR, nc - s * NR), out + (s - s0) * NR * kc);
     return;
   }
   const int64_t whole = std::min(s1, nc / NR);  // slivers [s0, whole) have NR columns
   for (int64_t k = 0; k < kc; k++) {
     const float* row = B.data + (k0 + k) * B.ld + j0;
-    for (int64_t s = s0; s < whole; s++) copy_sixteen(row + s * NR, out + (s - s0) * NR * kc + k * NR);
+    for (int64_t s = s0; s < whole; s++) copy_run<NR>(row + s * NR, out + (s - s0) * NR * kc + k * NR);
   }
   if (s0 < s1 && whole < s1)  // the ragged last sliver, zero-padded
-    pack_b_sliver(B, k0, kc, j0 + whole * NR, nc - whole * NR, out + (whole - s0) * NR * kc);
+    pack_b_sliver<NR>(B, k0, kc, j0 + whole * NR, nc - whole * NR, out + (whole - s0) * NR * kc);
 }
 
 // C[6, 16] (row stride ldc) = alpha · a-sliver · b-sliver (+ bias[16] on each row, when not
@@ -210,10 +223,10 @@ __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a,
     left[i] = right[i] = _mm256_setzero_ps();
     // C is only touched after the k loop: ask for its lines now, so they arrive meanwhile
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 15), _MM_HINT_T0);
   }
 #pragma GCC unroll 4
-  for (int64_t k = 0; k < kc; k++, a += InPlace ? 1 : MR, b += NR) {
+  for (int64_t k = 0; k < kc; k++, a += InPlace ? 1 : MR, b += 16) {
     const __m256 b_left = _mm256_load_ps(b), b_right = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
@@ -242,19 +255,71 @@ __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a,
   }
 }
 
-// The m×n tile of C at c (bias: its n columns' bias, or null): straight from the kernel when
-// whole; cut by the edge of C, the kernel fills a 6×16 scratch tile and m×n of it is kept.
+// The same on AVX-512: C[6, 64], 24 accumulators, four 16-float loads of B per k.
 template <bool InPlace>
+__attribute__((target("avx512f"))) void kernel_6x64(int64_t kc, const float* a, int64_t lda,
+                                                    const float* b, float* c, int64_t ldc,
+                                                    float alpha, float beta, const float* bias) {
+  constexpr int NV = 4;  // vectors per row
+  __m512 acc[MR][NV];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      acc[i][v] = _mm512_setzero_ps();
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * v), _MM_HINT_T0);
+    }
+  }
+#pragma GCC unroll 2
+  for (int64_t k = 0; k < kc; k++, a += InPlace ? 1 : MR, b += 16 * NV) {
+    __m512 b_k[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) b_k[v] = _mm512_load_ps(b + 16 * v);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+      const __m512 a_i = _mm512_set1_ps(a[InPlace ? i * lda : i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(a_i, b_k[v], acc[i][v]);
+    }
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) {
+    float* row = c + i * ldc;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      __m512 r = _mm512_mul_ps(acc[i][v], va);
+      if (bias) r = _mm512_add_ps(r, _mm512_loadu_ps(bias + 16 * v));
+      if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row + 16 * v), r);
+      _mm512_storeu_ps(row + 16 * v, r);
+    }
+  }
+}
+
+// The kernel for tiles NR wide.
+template <int64_t NR, bool InPlace>
+void kernel(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+            float alpha, float beta, const float* bias) {
+  static_assert(NR == 16 || NR == 64, "a 6×16 or 6×64 kernel");
+  if constexpr (NR == 16)
+    kernel_6x16<InPlace>(kc, a, lda, b, c, ldc, alpha, beta, bias);
+  else
+    kernel_6x64<InPlace>(kc, a, lda, b, c, ldc, alpha, beta, bias);
+}
+
+// The m×n tile of C at c (bias: its n columns' bias, or null): straight from the kernel when
+// whole; cut by the edge of C, the kernel fills a 6×NR scratch tile and m×n of it is kept.
+template <int64_t NR, bool InPlace>
 void tile(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
           int64_t m, int64_t n, float alpha, float beta, const float* bias) {
   if (m == MR && n == NR) {
-    kernel_6x16<InPlace>(kc, a, lda, b, c, ldc, alpha, beta, bias);
+    kernel<NR, InPlace>(kc, a, lda, b, c, ldc, alpha, beta, bias);
     return;
   }
-  alignas(32) float scratch[MR * NR];
-  float bias_16[NR] = {};  // the kernel reads 16 bias values; past the edge of C, zeros
-  if (bias) std::copy_n(bias, n, bias_16);
-  kernel_6x16<InPlace>(kc, a, lda, b, scratch, NR, alpha, 0.0f, bias ? bias_16 : nullptr);
+  alignas(64) float scratch[MR * NR];
+  float bias_nr[NR] = {};  // the kernel reads NR bias values; past the edge of C, zeros
+  if (bias) std::copy_n(bias, n, bias_nr);
+  kernel<NR, InPlace>(kc, a, lda, b, scratch, NR, alpha, 0.0f, bias ? bias_nr : nullptr);
   for (int64_t i = 0; i < m; i++)
     for (int64_t j = 0; j < n; j++)
       c[i * ldc + j] = beta != 0.0f ? std::fma(beta, c[i * ldc + j], scratch[i * NR + j])
@@ -268,12 +333,13 @@ struct Product {
   float* C;
   int64_t ldc;
   const float* bias;  // [N], added to every row of C with the first depth block; or null
-  float* packed_b;  // the shared KC × NC block (the caller's)
+  float* packed_b;  // the shared kDepth × NC block (the caller's)
   bool split_rows;  // threads take parts of the rows of C, else parts of each block's columns
 };
 
 // Thread t of `threads`: the whole Goto loop nest over this thread's part of C. Every
 // thread runs the same jc / pc loops, so all of them meet every barrier.
+template <int64_t NR>
 void run_part(const Product& p, int t, int threads) {
   float* packed_a = pack_a_buffer();
   const int64_t row_tiles = (p.M + MR - 1) / MR;
@@ -295,9 +361,9 @@ void run_part(const Product& p, int t, int threads) {
     const int64_t s0 = slivers * t / threads, s1 = slivers * (t + 1) / threads;
     const int64_t use0 = p.split_rows ? 0 : s0, use1 = p.split_rows ? slivers : s1;
     const int64_t first = shared_b ? 0 : s0;  // sliver stored at the start of packed_b
-    for (int64_t pc = 0; pc < p.K; pc += KC) {
-      const int64_t kc = std::min(KC, p.K - pc);
-      pack_b_slivers(p.B, pc, kc, jc, nc, s0, s1, packed_b + (s0 - first) * NR * kc);
+    for (int64_t pc = 0; pc < p.K; pc += kDepth<NR>) {
+      const int64_t kc = std::min(kDepth<NR>, p.K - pc);
+      pack_b_slivers<NR>(p.B, pc, kc, jc, nc, s0, s1, packed_b + (s0 - first) * NR * kc);
       if (shared_b) {
 #pragma omp barrier
       }
@@ -319,10 +385,10 @@ void run_part(const Product& p, int t, int threads) {
             const int64_t m = std::min(MR, mc - ir);
             float* c = p.C + (ic + ir) * p.ldc + jc + jr;
             if (in_place_a && m == MR)
-              tile<true>(kc, p.A.data + (ic + ir) * p.A.ld + pc, p.A.ld, b, c, p.ldc, m, n,
+              tile<NR, true>(kc, p.A.data + (ic + ir) * p.A.ld + pc, p.A.ld, b, c, p.ldc, m, n,
                          p.alpha, beta, bias_n);
             else
-              tile<false>(kc, packed_a + ir * kc, 0, b, c, p.ldc, m, n, p.alpha, beta, bias_n);
+              tile<NR, false>(kc, packed_a + ir * kc, 0, b, c, p.ldc, m, n, p.alpha, beta, bias_n);
           }
         }
       }
@@ -344,14 +410,40 @@ void eigen_fallback(const Product& p) {
 
 }  // namespace
 
-bool packed_gemm_supported() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return ok;
+bool packed_kernel_supported(PackedKernel kernel) {
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool avx512 = avx2 && __builtin_cpu_supports("avx512f");
+  return kernel == PackedKernel::avx512_6x64 ? avx512 : avx2;
+}
+
+bool packed_gemm_supported() { return packed_kernel_supported(PackedKernel::avx2_6x16); }
+
+namespace {
+
+// The kernel products use: the widest this CPU runs, unless use_packed_kernel chose another.
+std::atomic<PackedKernel> chosen_kernel{
+    packed_kernel_supported(PackedKernel::avx512_6x64) ? PackedKernel::avx512_6x64
+                                                       : PackedKernel::avx2_6x16};
+
+}  // namespace
+
+PackedKernel packed_kernel() { return chosen_kernel; }
+
+void use_packed_kernel(PackedKernel kernel) {
+  if (!packed_kernel_supported(kernel))
+    throw std::invalid_argument(std::string("this CPU cannot run the packed kernel ") +
+                                packed_kernel_name(kernel));
+  chosen_kernel = kernel;
+}
+
+const char* packed_kernel_name(PackedKernel kernel) {
+  return kernel == PackedKernel::avx512_6x64 ? "AVX-512 6x64" : "AVX2 6x16";
 }
 
 namespace {
 
-// C = alpha·op(A)·op(B) (+ bias on every row, when not null) + beta·C.
+// C = alpha·op(A)·op(B) (+ bias on every row, when not null) + beta·C, in MR × NR tiles.
+template <int64_t NR>
 void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
                     float* C, int64_t ldc, const float* bias) {
@@ -373,7 +465,7 @@ void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
       eigen_fallback(p);
       return;
     }
-    run_part(p, 0, 1);
+    run_part<NR>(p, 0, 1);
     return;
   }
   const int64_t row_tiles = (M + MR - 1) / MR, column_slivers = (std::min(N, NC) + NR - 1) / NR;
@@ -385,9 +477,18 @@ void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
     const bool have_own = pack_a_buffer() && (p.split_rows || pack_b_buffer());
     if (!have_own) buffers_ok = false;
 #pragma omp barrier
-    if (buffers_ok) run_part(p, omp_get_thread_num(), omp_get_num_threads());
+    if (buffers_ok) run_part<NR>(p, omp_get_thread_num(), omp_get_num_threads());
   }
   if (!buffers_ok) eigen_fallback(p);
+}
+
+void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+                    float* C, int64_t ldc, const float* bias) {
+  if (chosen_kernel.load(std::memory_order_relaxed) == PackedKernel::avx512_6x64)
+    packed_product<64>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
+  else
+    packed_product<16>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
 }
 
 }  // namespace

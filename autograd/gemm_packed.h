@@ -7,6 +7,16 @@ namespace tg {
 // Whether this CPU can run the packed kernel (AVX2 and FMA).
 bool packed_gemm_supported();
 
+// The register kernels: 6×64 floats of C on AVX-512, 6×16 on AVX2 + FMA. Products use the
+// widest one this CPU runs; tests and benchmarks may choose another (for every thread, until
+// chosen again). Results differ between kernels in rounding (other depth blocks), never
+// between thread counts.
+enum class PackedKernel { avx2_6x16, avx512_6x64 };
+bool packed_kernel_supported(PackedKernel kernel);
+PackedKernel packed_kernel();
+void use_packed_kernel(PackedKernel kernel);  // throws std::invalid_argument if unsupported
+const char* packed_kernel_name(PackedKernel kernel);  // "AVX-512 6x64", "AVX2 6x16"
+
 // Row-major C[M,N] = alpha·op(A)·op(B) + beta·C, the contract of gemm() in gemm.h. Products of
 // at least 2^20 multiply-adds use every OpenMP thread outside a parallel region; smaller ones,
 // and every call inside a region, run on the calling thread. Allocates only the first time a

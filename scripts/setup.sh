@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# ocl-icd-opencl-dev: oneDNN's CMake config asks for OpenCL (only a Recommends of libdnnl-dev)
 packages=(build-essential cmake ninja-build pkg-config
-          libeigen3-dev libhdf5-dev libcli11-dev libgtest-dev libpcre2-dev libdnnl-dev
+          libeigen3-dev libhdf5-dev libcli11-dev libgtest-dev libpcre2-dev libdnnl-dev ocl-icd-opencl-dev
           python3 python3-torch python3-h5py python3-numpy
           fortunes fortunes-min dict-freedict-eng-fra)
 command -v node >/dev/null || packages+=(nodejs)

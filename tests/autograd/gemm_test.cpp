@@ -68,6 +68,23 @@ std::vector<GemmFn> engines() {
   return fns;
 }
 
+// body() once with each packed kernel this CPU runs (AVX-512 6×64 and AVX2 6×16 here), then
+// the widest chosen again.
+template <class Body>
+void for_each_kernel(Body body) {
+  const PackedKernel widest = packed_kernel();
+  for (PackedKernel k : {PackedKernel::avx512_6x64, PackedKernel::avx2_6x16}) {
+    if (!packed_kernel_supported(k)) continue;
+    use_packed_kernel(k);
+    SCOPED_TRACE(packed_kernel_name(k));
+    body();
+  }
+  if (packed_gemm_supported())
+    use_packed_kernel(widest);
+  else
+    body();  // Eigen's GEMM
+}
+
 void expect_matches(const Case& c, uint32_t seed, GemmFn fn) {
   Operands o = make_operands(c, seed);
   const std::vector<double> want = reference(c, o);
@@ -87,66 +104,73 @@ void expect_matches(const Case& c, uint32_t seed, GemmFn fn) {
 }
 
 TEST(Gemm, AllTransposesAndEdgesMatchADoubleLoop) {
-  // Sizes straddle the 6×16 register tile and the 256-deep, 144-row and 3072-column blocks;
-  // the big ones run on all threads (rows split, columns split, and rows split over two
-  // 3072-column blocks of B).
+  // Sizes straddle the 6×16 and 6×64 register tiles, the 128- and 256-deep, 144-row and
+  // 3072-column blocks; the big ones run on all threads (rows split, columns split, and rows
+  // split over two 3072-column blocks of B).
   const int64_t sizes[][3] = {{1, 1, 1},     {5, 15, 7},      {6, 16, 8},      {7, 17, 9},
                               {13, 33, 255}, {37, 50, 257},   {145, 47, 513},  {150, 3090, 260},
-                              {64, 64, 32},  {300, 20, 1000}, {1160, 3090, 20}};
-  for (GemmFn fn : engines()) {
-    uint32_t seed = 1;
-    for (const auto& s : sizes)
-      for (int t = 0; t < 4; t++) {
-        const bool ta = t & 1, tb = t & 2;
-        expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, 0.0f}, seed++, fn);
-        expect_matches({s[0], s[1], s[2], ta, tb, 0.5f, 1.0f, 3}, seed++, fn);
-        expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, -0.7f, 1}, seed++, fn);
+                              {64, 64, 32},  {300, 20, 1000}, {1160, 3090, 20}, {12, 64, 128},
+                              {13, 65, 129}, {7, 130, 127}};
+  for_each_kernel([&] {
+      for (GemmFn fn : engines()) {
+        uint32_t seed = 1;
+        for (const auto& s : sizes)
+          for (int t = 0; t < 4; t++) {
+            const bool ta = t & 1, tb = t & 2;
+            expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, 0.0f}, seed++, fn);
+            expect_matches({s[0], s[1], s[2], ta, tb, 0.5f, 1.0f, 3}, seed++, fn);
+            expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, -0.7f, 1}, seed++, fn);
+          }
       }
-  }
+  });
 }
 
 // A linear layer's product: C = op(A)·op(B) + bias on every row, against the double loop and,
 // bit for bit, against the bias rows written first and the product added onto them (what the
 // other engines do). C starts as NaN: nothing of it may be read.
 TEST(Gemm, PlusBiasMatchesBiasRowsWrittenFirst) {
-  const int64_t sizes[][3] = {{1, 5, 3},   {7, 17, 9},     {37, 50, 257},
-                              {64, 64, 32}, {150, 3090, 260}, {300, 20, 1000}};
-  uint32_t seed = 300;
-  for (const auto& s : sizes)
-    for (bool ta : {false, true})
-      for (bool tb : {false, true}) {
-        const Case c{s[0], s[1], s[2], ta, tb, 1.0f, 1.0f};
-        Operands o = make_operands(c, seed++);
-        std::vector<float> bias(c.N);
-        for (int64_t j = 0; j < c.N; j++) bias[j] = std::sin(0.7f * j);
-        for (int64_t i = 0; i < c.M; i++) std::copy_n(bias.data(), c.N, o.C.data() + i * o.ldc);
-        const std::vector<double> want = reference(c, o);  // bias rows, then beta = 1
-        std::vector<float> rows_first = o.C;
-        gemm(ta, tb, c.M, c.N, c.K, 1.0f, o.A.data(), o.lda, o.B.data(), o.ldb, 1.0f,
-             rows_first.data(), o.ldc);
-        std::vector<float> fused(o.C.size(), std::nanf(""));
-        gemm_plus_bias(ta, tb, c.M, c.N, c.K, o.A.data(), o.lda, o.B.data(), o.ldb, bias.data(),
-                       fused.data(), o.ldc);
-        for (int64_t i = 0; i < c.M * o.ldc; i++) {
-          ASSERT_NEAR(fused[i], want[i], 1e-5 * (c.K + 4)) << "M" << c.M << " N" << c.N << " K"
-                                                           << c.K << " at " << i;
-          ASSERT_EQ(fused[i], rows_first[i]) << "M" << c.M << " N" << c.N << " K" << c.K
-                                             << " ta" << ta << " tb" << tb << " at " << i;
+  const int64_t sizes[][3] = {{1, 5, 3},    {7, 17, 9},       {37, 50, 257},  {64, 64, 32},
+                              {13, 65, 129}, {150, 3090, 260}, {300, 20, 1000}};
+  for_each_kernel([&] {
+    uint32_t seed = 300;
+    for (const auto& s : sizes)
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          const Case c{s[0], s[1], s[2], ta, tb, 1.0f, 1.0f};
+          Operands o = make_operands(c, seed++);
+          std::vector<float> bias(c.N);
+          for (int64_t j = 0; j < c.N; j++) bias[j] = std::sin(0.7f * j);
+          for (int64_t i = 0; i < c.M; i++) std::copy_n(bias.data(), c.N, o.C.data() + i * o.ldc);
+          const std::vector<double> want = reference(c, o);  // bias rows, then beta = 1
+          std::vector<float> rows_first = o.C;
+          gemm(ta, tb, c.M, c.N, c.K, 1.0f, o.A.data(), o.lda, o.B.data(), o.ldb, 1.0f,
+               rows_first.data(), o.ldc);
+          std::vector<float> fused(o.C.size(), std::nanf(""));
+          gemm_plus_bias(ta, tb, c.M, c.N, c.K, o.A.data(), o.lda, o.B.data(), o.ldb, bias.data(),
+                         fused.data(), o.ldc);
+          for (int64_t i = 0; i < c.M * o.ldc; i++) {
+            ASSERT_NEAR(fused[i], want[i], 1e-5 * (c.K + 4)) << "M" << c.M << " N" << c.N << " K"
+                                                             << c.K << " at " << i;
+            ASSERT_EQ(fused[i], rows_first[i]) << "M" << c.M << " N" << c.N << " K" << c.K
+                                               << " ta" << ta << " tb" << tb << " at " << i;
+          }
         }
-      }
+  });
 }
 
 TEST(Gemm, BetaZeroNeverReadsC) {  // C may hold NaN (fresh memory): beta = 0 overwrites it
-  for (GemmFn fn : engines())
-    for (const Case& c : {Case{40, 70, 30, false, true, 1.0f, 0.0f},     // one thread
-                          Case{200, 300, 600, true, false, 1.0f, 0.0f},  // all, K > 256
-                          Case{3, 5, 0, false, false, 1.0f, 0.0f}}) {    // K = 0
-      Operands o = make_operands(c, 7);
-      for (float& x : o.C) x = std::nanf("");
-      fn(c.ta, c.tb, c.M, c.N, c.K, 1.0f, o.A.data(), o.lda, o.B.data(), o.ldb, 0.0f, o.C.data(),
-         o.ldc);
-      for (float x : o.C) ASSERT_TRUE(std::isfinite(x)) << "M" << c.M << " K" << c.K;
-    }
+  for_each_kernel([&] {
+    for (GemmFn fn : engines())
+      for (const Case& c : {Case{40, 70, 30, false, true, 1.0f, 0.0f},     // one thread
+                            Case{200, 300, 600, true, false, 1.0f, 0.0f},  // all, K > 256
+                            Case{3, 5, 0, false, false, 1.0f, 0.0f}}) {    // K = 0
+        Operands o = make_operands(c, 7);
+        for (float& x : o.C) x = std::nanf("");
+        fn(c.ta, c.tb, c.M, c.N, c.K, 1.0f, o.A.data(), o.lda, o.B.data(), o.ldb, 0.0f, o.C.data(),
+           o.ldc);
+        for (float x : o.C) ASSERT_TRUE(std::isfinite(x)) << "M" << c.M << " K" << c.K;
+      }
+  });
 }
 
 TEST(Gemm, EmptyDepthScalesC) {
@@ -162,15 +186,17 @@ TEST(Gemm, EmptyDepthScalesC) {
 TEST(Gemm, ReadingAInPlaceGivesThePackedResult) {
   if (!packed_gemm_supported()) GTEST_SKIP() << "no AVX2/FMA on this CPU";
   const Case c{145, 47, 513, false, false, 1.0f, 0.5f};  // ragged rows and columns, 3 depth blocks
-  Operands in_place = make_operands(c, 21), packed = in_place;
-  packed.lda = 1024;  // 4 KB between rows: packed
-  packed.A.assign(c.M * packed.lda, 0.0f);
-  for (int64_t i = 0; i < c.M; i++)
-    std::copy_n(&in_place.A[i * in_place.lda], c.K, &packed.A[i * packed.lda]);
-  for (Operands* o : {&in_place, &packed})
-    packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, o->A.data(), o->lda, o->B.data(), o->ldb,
-                c.beta, o->C.data(), o->ldc);
-  EXPECT_EQ(in_place.C, packed.C);
+  for_each_kernel([&] {
+      Operands in_place = make_operands(c, 21), packed = in_place;
+      packed.lda = 1024;  // 4 KB between rows: packed
+      packed.A.assign(c.M * packed.lda, 0.0f);
+      for (int64_t i = 0; i < c.M; i++)
+        std::copy_n(&in_place.A[i * in_place.lda], c.K, &packed.A[i * packed.lda]);
+      for (Operands* o : {&in_place, &packed})
+        packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, o->A.data(), o->lda, o->B.data(), o->ldb,
+                    c.beta, o->C.data(), o->ldc);
+      EXPECT_EQ(in_place.C, packed.C);
+  });
 }
 
 // Ops call gemm per attention head inside a parallel loop: each thread then multiplies alone,
@@ -199,20 +225,22 @@ TEST(Gemm, PackedResultDoesNotDependOnThreadCount) {
   if (!packed_gemm_supported()) GTEST_SKIP() << "no AVX2/FMA on this CPU";
   if (omp_get_thread_limit() < 2 || omp_get_dynamic())
     GTEST_SKIP() << "OpenMP cannot give this test two threads";
-  for (const Case& c : {Case{300, 500, 700, false, true, 1.0f, 0.0f},      // threads split rows
-                        Case{1200, 3100, 300, false, false, 1.0f, 0.5f},   // ... over 2 B blocks
-                        Case{20, 3500, 300, true, false, 1.0f, -0.7f}}) {  // threads split columns
-    Operands one = make_operands(c, 11), two = one;
-    const int saved = omp_get_max_threads();
-    omp_set_num_threads(1);
-    packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, one.A.data(), one.lda, one.B.data(), one.ldb,
-                c.beta, one.C.data(), one.ldc);
-    omp_set_num_threads(2);
-    packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, two.A.data(), two.lda, two.B.data(), two.ldb,
-                c.beta, two.C.data(), two.ldc);
-    omp_set_num_threads(saved);
-    EXPECT_EQ(one.C, two.C);
-  }
+  for_each_kernel([&] {
+    for (const Case& c : {Case{300, 500, 700, false, true, 1.0f, 0.0f},      // threads split rows
+                          Case{1200, 3100, 300, false, false, 1.0f, 0.5f},   // ... over 2 B blocks
+                          Case{20, 3500, 300, true, false, 1.0f, -0.7f}}) {  // threads split columns
+      Operands one = make_operands(c, 11), two = one;
+      const int saved = omp_get_max_threads();
+      omp_set_num_threads(1);
+      packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, one.A.data(), one.lda, one.B.data(), one.ldb,
+                  c.beta, one.C.data(), one.ldc);
+      omp_set_num_threads(2);
+      packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, two.A.data(), two.lda, two.B.data(), two.ldb,
+                  c.beta, two.C.data(), two.ldc);
+      omp_set_num_threads(saved);
+      EXPECT_EQ(one.C, two.C);
+    }
+  });
 }
 
 }  // namespace

@@ -4,12 +4,13 @@
 // The GotoBLAS / BLIS scheme. C is computed in 6×NR tiles by a register kernel: 6·NR/8 AVX or
 // 6·NR/16 AVX-512 accumulators take, for each k, one NR-float row of B times six broadcast
 // values of A. On AVX-512 that is 24 accumulators, 4 loads of B and 6 broadcasts for 24 FMAs,
-// so the two FMA units, not the loads, set the pace. Before the kernel runs, blocks of A and B are copied ("packed") into
-// exactly the order it reads them, so every load is contiguous and aligned whatever the
-// transposes and strides are, and ragged edges are zero padding instead of special code.
+// so the two FMA units, not the loads, set the pace. Before the kernel runs, blocks of A and B
+// are copied ("packed") into exactly the order it reads them, so every load is contiguous and
+// aligned whatever the transposes and strides are, and ragged edges are zero padding instead
+// of special code.
 // (One exception: when C is narrow, A stored row by row is read in place; see run_part.)
-// Block sizes follow the caches: a kc×NR sliver of B (16 or 32 KB) stays in L1 while it meets
-// every sliver of an MC×kc block of A (L2); a kc×NC block of B sits in L3.
+// Block sizes follow the caches: a kc×NR sliver of B (16 KB; 64 KB on AVX-512, in L1 and L2)
+// meets every sliver of an MC×kc block of A (L2); a kc×NC block of B sits in L3.
 //
 // Threads take parts of the rows of C and share one packed block of B, or, when C has few
 // rows, parts of its columns, each packing its own slivers of B. Each element of C is summed
@@ -36,17 +37,15 @@ namespace {
 // The register tile of C is MR × NR: NR = 64 on AVX-512, 16 on AVX2 (a template parameter
 // of everything that touches B's slivers or C's tiles).
 constexpr int64_t MR = 6;
-constexpr int64_t MC = 144, NC = 3072;  // cache blocks: A block in L2, B block in L3
-// Depth of a block: a kc×NR sliver of B must stay in L1 (48 KB here) while it meets every
-// sliver of A, so the wide AVX-512 sliver is half as deep.
-template <int64_t NR>
-constexpr int64_t kDepth = NR == 16 ? 256 : 128;
-constexpr int64_t kMaxDepth = 256;
+// Cache blocks: KC deep, an MC × KC block of A in L2, a KC × NC block of B in L3. (A 256-deep
+// sliver of the AVX-512 kernel's B, 64 KB, outgrows a 48 KB L1; depth blocks of 128 measured
+// no faster on the model's products, and they read and write C twice as often.)
+constexpr int64_t KC = 256, MC = 144, NC = 3072;
 constexpr int64_t kParallelMinMacs = int64_t{1} << 20;  // smaller products stay on one thread
 constexpr int64_t kInPlaceMaxColumns = 512;  // C this narrow reads A unpacked (see run_part)
 // Slivers tile their blocks exactly (the A buffer's slack below relies on it), and
 // aligned_alloc wants sizes that are multiples of the alignment.
-constexpr int64_t kPackASize = MC * kMaxDepth + 16, kPackBSize = kMaxDepth * NC;
+constexpr int64_t kPackASize = MC * KC + 16, kPackBSize = KC * NC;
 static_assert(MC % MR == 0 && NC % 64 == 0, "blocks are whole slivers");
 static_assert(kPackASize * 4 % 64 == 0 && kPackBSize * 4 % 64 == 0, "64-byte multiples");
 
@@ -333,7 +332,7 @@ struct Product {
   float* C;
   int64_t ldc;
   const float* bias;  // [N], added to every row of C with the first depth block; or null
-  float* packed_b;  // the shared kDepth × NC block (the caller's)
+  float* packed_b;  // the shared KC × NC block (the caller's)
   bool split_rows;  // threads take parts of the rows of C, else parts of each block's columns
 };
 
@@ -361,8 +360,8 @@ void run_part(const Product& p, int t, int threads) {
     const int64_t s0 = slivers * t / threads, s1 = slivers * (t + 1) / threads;
     const int64_t use0 = p.split_rows ? 0 : s0, use1 = p.split_rows ? slivers : s1;
     const int64_t first = shared_b ? 0 : s0;  // sliver stored at the start of packed_b
-    for (int64_t pc = 0; pc < p.K; pc += kDepth<NR>) {
-      const int64_t kc = std::min(kDepth<NR>, p.K - pc);
+    for (int64_t pc = 0; pc < p.K; pc += KC) {
+      const int64_t kc = std::min(KC, p.K - pc);
       pack_b_slivers<NR>(p.B, pc, kc, jc, nc, s0, s1, packed_b + (s0 - first) * NR * kc);
       if (shared_b) {
 #pragma omp barrier

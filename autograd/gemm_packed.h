@@ -9,8 +9,8 @@ bool packed_gemm_supported();
 
 // The register kernels: 6×64 floats of C on AVX-512, 6×16 on AVX2 + FMA. Products use the
 // widest one this CPU runs; tests and benchmarks may choose another (for every thread, until
-// chosen again). Results differ between kernels in rounding (other depth blocks), never
-// between thread counts.
+// chosen again). Both do the same arithmetic on each element of C in the same order (the
+// same depth blocks, one fma per k), so they give the same bits, as thread counts do.
 enum class PackedKernel { avx2_6x16, avx512_6x64 };
 bool packed_kernel_supported(PackedKernel kernel);
 PackedKernel packed_kernel();

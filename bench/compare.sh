@@ -3,7 +3,8 @@
 # the same model and AdamW), one after another in this one script, same thread count.
 #   tapegpt      the machine's default environment (a user tunes nothing)
 #   torch asis   OMP_NUM_THREADS only
-#   torch tuned  + OMP_WAIT_POLICY=passive, tcmalloc, OPENBLAS_CORETYPE unset (best found)
+#   torch tuned  + OMP_WAIT_POLICY=passive, tcmalloc, OpenBLAS's AVX-512 kernels (best found;
+#                see TUNED_CORETYPE below)
 # Every configuration runs in ROUNDS rounds (default 3) of the three variants back to back;
 # the table takes each ratio within a round and shows the median (bench/make_table.py): this
 # machine is shared, and a burst of someone else's load would otherwise decide a ratio.
@@ -28,21 +29,33 @@ BABY="--n_layer 4 --n_head 4 --n_embd 128 --block_size 64 --batch_size 12 --voca
 MINI="--n_layer 6 --n_head 6 --n_embd 384 --block_size 256 --batch_size 8 --vocab_size 50257"
 GPT2="--n_layer 12 --n_head 12 --n_embd 768 --block_size 64 --batch_size 4 --vocab_size 50257"
 
+# Best-tuned PyTorch runs on OpenBLAS's AVX-512 sgemm kernels. Where the reference was measured,
+# OpenBLAS 0.3.21 chose them itself once OPENBLAS_CORETYPE was unset; on a CPU model newer than it
+# knows (this VM's Xeon, family 6 model 207) it falls back to its SSE3 "Prescott" kernels, 3-4x
+# slower than the Haswell ones the machine's environment asks for. So the tuned run names the
+# kernels: Cooperlake (what the reference machine detected) where the CPU has AVX-512 BF16,
+# SkylakeX where it has AVX-512, Haswell otherwise.
+if grep -q avx512_bf16 /proc/cpuinfo; then TUNED_CORETYPE=Cooperlake
+elif grep -q avx512f /proc/cpuinfo; then TUNED_CORETYPE=SkylakeX
+else TUNED_CORETYPE=Haswell; fi
+
 round=1
-tag() {  # tag CONFIG VARIANT: adds labels to the JSON line on stdin
+tag() {  # tag CONFIG VARIANT [CORETYPE]: adds labels to the JSON line on stdin
   /usr/bin/python3 -c "import json,sys
 for l in sys.stdin:
     l=l.strip()
     if l.startswith('{'):
-        d=json.loads(l); d['config']='$1'; d['variant']='$2'; d['round']=$round; print(json.dumps(d))" >> "$out"
+        d=json.loads(l); d['config']='$1'; d['variant']='$2'; d['round']=$round
+        if '${3:-}': d['openblas_coretype']='${3:-}'
+        print(json.dumps(d))" >> "$out"
 }
 run_set() {  # run_set CONFIG THREADS MODE STEPS WARMUP ARGS...
   local name=$1 t=$2 mode=$3 steps=$4 warmup=$5; shift 5
   echo "== round $round: $name, $t thread(s), $mode" >&2
   OMP_NUM_THREADS=$t ./build/tapegpt bench --json --mode "$mode" --steps "$steps" --warmup "$warmup" "$@" | tag "$name" tapegpt
-  OMP_NUM_THREADS=$t /usr/bin/python3 bench/torch_bench.py --threads "$t" --mode "$mode" --steps "$steps" --warmup "$warmup" "$@" | tag "$name" torch_asis
-  env -u OPENBLAS_CORETYPE OMP_NUM_THREADS=$t OMP_WAIT_POLICY=passive LD_PRELOAD=$TCMALLOC \
-    /usr/bin/python3 bench/torch_bench.py --threads "$t" --mode "$mode" --steps "$steps" --warmup "$warmup" "$@" 2> >(grep -v 'tcmalloc: large alloc' >&2) | tag "$name" torch_tuned
+  OMP_NUM_THREADS=$t /usr/bin/python3 bench/torch_bench.py --threads "$t" --mode "$mode" --steps "$steps" --warmup "$warmup" "$@" | tag "$name" torch_asis "${OPENBLAS_CORETYPE:-}"
+  env OPENBLAS_CORETYPE=$TUNED_CORETYPE OMP_NUM_THREADS=$t OMP_WAIT_POLICY=passive LD_PRELOAD=$TCMALLOC \
+    /usr/bin/python3 bench/torch_bench.py --threads "$t" --mode "$mode" --steps "$steps" --warmup "$warmup" "$@" 2> >(grep -v 'tcmalloc: large alloc' >&2) | tag "$name" torch_tuned "$TUNED_CORETYPE"
 }
 
 if [ "$quick" = "--quick" ]; then

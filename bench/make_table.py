@@ -30,7 +30,9 @@ rounds = max(len(g) for g in groups.values()) if groups else 0
 print(f"Machine: {cpu}, {platform.machine()}; tapegpt GEMM: "
       f"{next((r.get('gemm_engine') for r in rows if r.get('gemm_engine')), '?')}; "
       f"torch {next((r.get('torch_version') for r in rows if r.get('torch_version')), '?')}; "
-      f"{rounds} round(s), medians\n")
+      f"{rounds} round(s), medians; OPENBLAS_CORETYPE as installed: "
+      f"{next((r.get('openblas_coretype') for r in rows if r.get('variant') == 'torch_asis' and r.get('openblas_coretype')), 'unset')}, "
+      f"best-tuned: {next((r.get('openblas_coretype') for r in rows if r.get('variant') == 'torch_tuned' and r.get('openblas_coretype')), 'unset')}\n")
 print("| config | threads | mode | tapegpt ms | tapegpt tok/s | torch as installed tok/s | "
       "torch best-tuned ms | torch best-tuned tok/s | × as installed | × best-tuned | × faster torch | "
       "tapegpt peak RSS MB | torch tuned peak RSS MB | RSS ratio | tapegpt MFU (train) or share of "

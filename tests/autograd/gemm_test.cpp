@@ -243,5 +243,26 @@ TEST(Gemm, PackedResultDoesNotDependOnThreadCount) {
   });
 }
 
+// The AVX-512 and AVX2 kernels do the same arithmetic on each element of C in the same order,
+// so a run moved to a CPU without AVX-512 (or resumed there) computes the same numbers.
+TEST(Gemm, KernelsGiveTheSameBits) {
+  if (!packed_kernel_supported(PackedKernel::avx512_6x64)) GTEST_SKIP() << "no AVX-512 here";
+  const PackedKernel widest = packed_kernel();
+  for (const Case& c : {Case{145, 47, 513, false, false, 1.0f, 0.5f},   // A in place
+                        Case{300, 700, 600, false, true, 1.0f, 0.0f},   // threads split rows
+                        Case{20, 3500, 300, true, false, 1.0f, -0.7f},  // ... columns
+                        Case{13, 65, 129, true, true, 0.5f, 1.0f, 3}}) {
+    Operands wide = make_operands(c, 31), narrow = wide;
+    for (auto [kernel, o] : {std::pair{PackedKernel::avx512_6x64, &wide},
+                             std::pair{PackedKernel::avx2_6x16, &narrow}}) {
+      use_packed_kernel(kernel);
+      packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, o->A.data(), o->lda, o->B.data(), o->ldb,
+                  c.beta, o->C.data(), o->ldc);
+    }
+    EXPECT_EQ(wide.C, narrow.C) << "M" << c.M << " N" << c.N << " K" << c.K;
+  }
+  use_packed_kernel(widest);
+}
+
 }  // namespace
 }  // namespace tg

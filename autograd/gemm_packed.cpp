@@ -1,5 +1,5 @@
 // gemm_packed.cpp — tapegpt's own matrix product: packed panels and a register kernel of
-// 6×64 floats on AVX-512, 6×16 on AVX2 + FMA.
+// 6×64 floats on AVX-512 (6×32 for a C at most 32 wide), 6×16 on AVX2 + FMA.
 //
 // The GotoBLAS / BLIS scheme. C is computed in 6×NR tiles by a register kernel: 6·NR/8 AVX or
 // 6·NR/16 AVX-512 accumulators take, for each k, one NR-float row of B times six broadcast
@@ -254,12 +254,13 @@ __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a,
   }
 }
 
-// The same on AVX-512: C[6, 64], 24 accumulators, four 16-float loads of B per k.
-template <bool InPlace>
-__attribute__((target("avx512f"))) void kernel_6x64(int64_t kc, const float* a, int64_t lda,
-                                                    const float* b, float* c, int64_t ldc,
-                                                    float alpha, float beta, const float* bias) {
-  constexpr int NV = 4;  // vectors per row
+// The same on AVX-512: C[6, 16·NV], 6·NV accumulators, NV 16-float loads of B per k. NV = 4
+// (6×64) but for a C at most 32 wide (attention heads of 32), where NV = 2 wastes nothing.
+template <int NV, bool InPlace>
+__attribute__((target("avx512f"))) void kernel_avx512(int64_t kc, const float* a, int64_t lda,
+                                                      const float* b, float* c, int64_t ldc,
+                                                      float alpha, float beta,
+                                                      const float* bias) {
   __m512 acc[MR][NV];
 #pragma GCC unroll 6
   for (int i = 0; i < MR; i++) {
@@ -299,11 +300,11 @@ __attribute__((target("avx512f"))) void kernel_6x64(int64_t kc, const float* a, 
 template <int64_t NR, bool InPlace>
 void kernel(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
             float alpha, float beta, const float* bias) {
-  static_assert(NR == 16 || NR == 64, "a 6×16 or 6×64 kernel");
+  static_assert(NR == 16 || NR == 32 || NR == 64, "a 6×16 AVX2, 6×32 or 6×64 AVX-512 kernel");
   if constexpr (NR == 16)
     kernel_6x16<InPlace>(kc, a, lda, b, c, ldc, alpha, beta, bias);
   else
-    kernel_6x64<InPlace>(kc, a, lda, b, c, ldc, alpha, beta, bias);
+    kernel_avx512<NR / 16, InPlace>(kc, a, lda, b, c, ldc, alpha, beta, bias);
 }
 
 // The m×n tile of C at c (bias: its n columns' bias, or null): straight from the kernel when
@@ -484,10 +485,12 @@ void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
 void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
                     float* C, int64_t ldc, const float* bias) {
-  if (chosen_kernel.load(std::memory_order_relaxed) == PackedKernel::avx512_6x64)
-    packed_product<64>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
-  else
+  if (chosen_kernel.load(std::memory_order_relaxed) != PackedKernel::avx512_6x64)
     packed_product<16>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
+  else if (N <= 32)  // a 6×64 tile would be half empty
+    packed_product<32>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
+  else
+    packed_product<64>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
 }
 
 }  // namespace

@@ -251,7 +251,9 @@ TEST(Gemm, KernelsGiveTheSameBits) {
   for (const Case& c : {Case{145, 47, 513, false, false, 1.0f, 0.5f},   // A in place
                         Case{300, 700, 600, false, true, 1.0f, 0.0f},   // threads split rows
                         Case{20, 3500, 300, true, false, 1.0f, -0.7f},  // ... columns
-                        Case{13, 65, 129, true, true, 0.5f, 1.0f, 3}}) {
+                        Case{13, 65, 129, true, true, 0.5f, 1.0f, 3},
+                        Case{70, 32, 64, false, false, 1.0f, 0.0f},     // 6×32 on AVX-512
+                        Case{64, 20, 300, true, true, 1.0f, 1.0f}}) {
     Operands wide = make_operands(c, 31), narrow = wide;
     for (auto [kernel, o] : {std::pair{PackedKernel::avx512_6x64, &wide},
                              std::pair{PackedKernel::avx2_6x16, &narrow}}) {

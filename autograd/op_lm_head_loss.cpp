@@ -20,7 +20,10 @@
 
 namespace tg {
 namespace {
-constexpr int64_t kRowChunk = 256;  // logits chunk: 256 × V floats (51 MB for V = 50257)
+// Logits chunk: 1024 × V floats (206 MB for V = 50257). Each chunk's two products with W pack
+// all of W (77 MB for mini) again, so fewer, bigger chunks pay: with 256 rows, mini spent ~6%
+// of its step packing W; 1024 rows measured 5-10% faster steps for 150 MB more.
+constexpr int64_t kRowChunk = 1024;
 }
 
 Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& targets,

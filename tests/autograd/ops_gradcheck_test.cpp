@@ -181,10 +181,10 @@ TEST(Gradcheck, FusedLmHeadCrossEntropy) {
 }
 
 TEST(Fused, LmHeadLossEqualsLinearThenCrossEntropyOverManyChunks) {
-  // 300 rows: three row chunks, the last one partial.
-  Tensor x = testing::random_tensor({3, 100, 16}, 32), w = testing::random_tensor({50, 16}, 33);
-  Ids targets{{3, 100}, std::vector<int32_t>(300)};
-  for (int i = 0; i < 300; i++) targets.data[i] = i % 7 == 0 ? -1 : (i * 13) % 50;
+  // 2250 rows: three row chunks of 1024, the last one partial.
+  Tensor x = testing::random_tensor({3, 750, 16}, 32), w = testing::random_tensor({50, 16}, 33);
+  Ids targets{{3, 750}, std::vector<int32_t>(2250)};
+  for (int i = 0; i < 2250; i++) targets.data[i] = i % 7 == 0 ? -1 : (i * 13) % 50;
   Tensor fused = lm_head_cross_entropy(x, w, targets);
   tape().backward(scale(fused, 0.5f));
   std::vector<float> gx = x.grad_vector(), gw = w.grad_vector();

@@ -335,6 +335,7 @@ struct Product {
   const float* bias;  // [N], added to every row of C with the first depth block; or null
   float* packed_b;  // the shared KC × NC block (the caller's)
   bool split_rows;  // threads take parts of the rows of C, else parts of each block's columns
+  std::atomic<int64_t>* row_tickets;  // splitting rows: blocks of rows handed out (run_part)
 };
 
 // Thread t of `threads`: the whole Goto loop nest over this thread's part of C. Every
@@ -342,13 +343,19 @@ struct Product {
 template <int64_t NR>
 void run_part(const Product& p, int t, int threads) {
   float* packed_a = pack_a_buffer();
-  const int64_t row_tiles = (p.M + MR - 1) / MR;
-  const int64_t m0 = p.split_rows ? std::min(p.M, row_tiles * t / threads * MR) : 0;
-  const int64_t m1 = p.split_rows ? std::min(p.M, row_tiles * (t + 1) / threads * MR) : p.M;
   // Splitting rows, every thread reads every sliver of B: they pack it together into the
   // caller's buffer, with barriers around its use. Splitting columns, each packs its own.
   const bool shared_b = p.split_rows && threads > 1;
   float* packed_b = shared_b ? p.packed_b : pack_b_buffer();
+  // Splitting rows, threads take blocks of rows as they come free (a ticket counter) instead
+  // of a fixed half each: on a shared machine one core is often slowed for a while, and the
+  // other then waited for it at the next barrier (~6% of a step in libgomp's spin). A block
+  // starts at a multiple of MR rows, so the tiles, and the bits, are the same whoever
+  // computes them. About four blocks per thread; at most MC rows.
+  const int64_t per_thread = (p.M + 4 * threads - 1) / (4 * threads);
+  const int64_t block_rows = shared_b ? std::min(MC, (per_thread + MR - 1) / MR * MR) : MC;
+  const int64_t row_blocks = (p.M + block_rows - 1) / block_rows;
+  int64_t step = 0;  // (jc, pc) steps done: each uses row_blocks + threads tickets
   // Packing A pays for itself when many slivers of B reuse it; for a narrow C (the attention
   // heads' products, a small model's layers) the kernel reads A's rows where they are. Not when
   // the rows are a multiple of 4 KB apart: six of them would then compete for the same L1 sets.
@@ -369,8 +376,9 @@ void run_part(const Product& p, int t, int threads) {
       }
       const float beta = pc == 0 ? p.beta : 1.0f;  // later depth blocks add to the first
       const float* bias = pc == 0 ? p.bias : nullptr;
-      for (int64_t ic = m0; ic < m1; ic += MC) {
-        const int64_t mc = std::min(MC, m1 - ic), full = mc / MR * MR;
+      // Rows [ic, ic + mc) against this thread's slivers of the block.
+      auto compute_rows = [&](int64_t ic, int64_t mc) {
+        const int64_t full = mc / MR * MR;
         // A stored row by row is read in place, six rows at a time; only a ragged last
         // sliver (zero rows below the edge) is packed. A transposed is packed whole.
         if (!in_place_a)
@@ -391,9 +399,17 @@ void run_part(const Product& p, int t, int threads) {
               tile<NR, false>(kc, packed_a + ir * kc, 0, b, c, p.ldc, m, n, p.alpha, beta, bias_n);
           }
         }
-      }
-      if (shared_b) {  // nobody repacks B while another thread still reads it
+      };
+      if (shared_b) {
+        // Every thread's last draw of a step is past the end, so a step uses exactly
+        // row_blocks + threads tickets, and block b of this step is ticket base + b.
+        const int64_t base = step++ * (row_blocks + threads);
+        for (int64_t b; (b = p.row_tickets->fetch_add(1) - base) < row_blocks;)
+          compute_rows(b * block_rows, std::min(block_rows, p.M - b * block_rows));
+        // nobody repacks B while another thread still reads it
 #pragma omp barrier
+      } else {
+        for (int64_t ic = 0; ic < p.M; ic += MC) compute_rows(ic, std::min(MC, p.M - ic));
       }
     }
   }
@@ -454,8 +470,9 @@ void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
         C[i * ldc + j] = (beta != 0.0f ? beta * C[i * ldc + j] : 0.0f) + (bias ? bias[j] : 0.0f);
     return;
   }
+  std::atomic<int64_t> row_tickets{0};
   Product p{{A, lda, trans_a}, {B, ldb, trans_b}, M, N, K, alpha, beta, C, ldc, bias,
-            pack_b_buffer(), true};
+            pack_b_buffer(), true, &row_tickets};
   // omp_in_parallel() is false in a region of one thread: a team is then started here, as
   // parallel_for does.
   const bool parallel =

@@ -177,11 +177,12 @@ void pack_b_sliver(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_t
   }
 }
 
-// NR floats: vector moves (restrict, or GCC copies float by float in case they overlap;
-// std::copy_n, a call to memmove)
+// NR floats, by 8-float vector moves written out: a plain loop became a call to memcpy once
+// NR was 64 (3.5% of a small model's step in perf samples), std::copy_n one to memmove.
 template <int64_t NR>
-inline void copy_run(const float* __restrict from, float* __restrict to) {
-  for (int64_t j = 0; j < NR; j++) to[j] = from[j];
+__attribute__((target("avx2"))) inline void copy_run(const float* from, float* to) {
+#pragma GCC unroll 8
+  for (int64_t j = 0; j < NR; j += 8) _mm256_storeu_ps(to + j, _mm256_loadu_ps(from + j));
 }
 
 // Slivers [s0, s1) of the block whose columns are [j0, j0+nc) of op(B), depth [k0, k0+kc) →

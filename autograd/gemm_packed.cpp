@@ -34,8 +34,8 @@
 namespace tg {
 namespace {
 
-// The register tile of C is MR × NR: NR = 64 on AVX-512, 16 on AVX2 (a template parameter
-// of everything that touches B's slivers or C's tiles).
+// The register tile of C is MR × NR: NR = 64 on AVX-512 (32 for a narrow C), 16 on AVX2 (a
+// template parameter of everything that touches B's slivers or C's tiles).
 constexpr int64_t MR = 6;
 // Cache blocks: KC deep, an MC × KC block of A in L2, a KC × NC block of B in L3. (A 256-deep
 // sliver of the AVX-512 kernel's B, 64 KB, outgrows a 48 KB L1; depth blocks of 128 measured

@@ -91,7 +91,10 @@ TEST_F(TrainerTest, ResumeIsBitExact) {
 }
 
 TEST_F(TrainerTest, ResumesAfterSigkillBetweenCheckpoints) {
-  Outcome r = run("train " + config() + "--max_iters 40 --out_dir " + dir_ + "/ref");
+  // 200 steps: on a fast machine a step takes ~2 ms, and with 40 the killed run had sometimes
+  // finished them all before the kill landed, which left nothing to resume.
+  const std::string schedule = "--max_iters 200 --lr_decay_iters 200 ";
+  Outcome r = run("train " + config() + schedule + "--out_dir " + dir_ + "/ref");
   ASSERT_EQ(r.status, 0) << r.output;
   const std::string out = dir_ + "/killed";
   fs::create_directories(out);
@@ -99,22 +102,24 @@ TEST_F(TrainerTest, ResumesAfterSigkillBetweenCheckpoints) {
   if (child == 0) {
     std::string cfg = dir_ + "/tiny.toml";
     execl(kBinary.c_str(), kBinary.c_str(), "train", "--config", cfg.c_str(), "--max_iters",
-          "4000", "--lr_decay_iters", "40", "--eval_interval", "5", "--out_dir", out.c_str(),
+          "4000", "--lr_decay_iters", "200", "--eval_interval", "5", "--out_dir", out.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
   }
-  // Kill it somewhere after step 23 (a checkpoint exists at 20; steps 21.. are lost).
-  for (int i = 0; i < 600 && losses(out).size() < 23; i++)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Kill it somewhere after step 23 (a checkpoint exists at 20; the steps after the last
+  // checkpoint are lost).
+  for (int i = 0; i < 6000 && losses(out).size() < 23; i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   ASSERT_GE(losses(out).size(), 23u);
+  ASSERT_LT(losses(out).size(), 200u) << "the run was not killed before its last step";
   // max_iters differs from the killed run's, but only lr_decay_iters shapes the schedule.
-  r = run("train " + config() + "--max_iters 40 --resume --eval_interval 5 --out_dir " + out);
+  r = run("train " + config() + schedule + "--resume --eval_interval 5 --out_dir " + out);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("resuming from " + out + "/ckpt_0000"), std::string::npos) << r.output;
   EXPECT_EQ(losses(out), losses(dir_ + "/ref"));
-  EXPECT_TRUE(same_weights(dir_ + "/ref/ckpt_000040.h5", out + "/ckpt_000040.h5"));
+  EXPECT_TRUE(same_weights(dir_ + "/ref/ckpt_000200.h5", out + "/ckpt_000200.h5"));
 }
 
 TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {

@@ -4,7 +4,8 @@
 //             dw += Σ_rows dy·x̂,  db += Σ_rows dy
 // Forward saves per-row mean and rstd ([rows] each) so backward needs no second pass for them.
 // The row sums keep eight partial sums so that they vectorise: a plain float loop must add in
-// order, one element at a time, and LayerNorm took 2 ns per element.
+// order, one element at a time, and LayerNorm took 2 ns per element. (GCC still added the
+// eight one by one until told `omp simd`: baby's LayerNorm 2.9 → 1.5 ms per step, 1 thread.)
 #include <Eigen/Core>
 #include <cmath>
 #include <stdexcept>
@@ -28,8 +29,10 @@ template <typename Term>
 float row_sum(int64_t n, Term term) {
   float part[8] = {};
   int64_t c = 0;
-  for (; c + 8 <= n; c += 8)
+  for (; c + 8 <= n; c += 8) {
+#pragma omp simd
     for (int j = 0; j < 8; j++) part[j] += term(c + j);
+  }
   for (int j = 0; c + j < n; j++) part[j] += term(c + j);
   return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }

@@ -1,5 +1,5 @@
 // gemm_packed.cpp — tapegpt's own matrix product: packed panels and a register kernel of
-// 6×64 floats on AVX-512 (6×32 for a C at most 32 wide), 6×16 on AVX2 + FMA.
+// 6×64 floats on AVX-512 (narrower for a narrow C), 6×16 on AVX2 + FMA.
 //
 // The GotoBLAS / BLIS scheme. C is computed in 6×NR tiles by a register kernel: 6·NR/8 AVX or
 // 6·NR/16 AVX-512 accumulators take, for each k, one NR-float row of B times six broadcast
@@ -196,13 +196,15 @@ void pack_b_slivers(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_
                     int64_t s0, int64_t s1, float* out) {
   if (B.trans) {
     for (int64_t s = s0; s < s1; s++)
-      pack_b_sliver<NR>(B, k0, kc, j0 + s * NR, std::min(NR, nc - s * NR), out + (s - s0) * NR * kc);
+      pack_b_sliver<NR>(B, k0, kc, j0 + s * NR, std::min(NR, nc - s * NR),
+                        out + (s - s0) * NR * kc);
     return;
   }
   const int64_t whole = std::min(s1, nc / NR);  // slivers [s0, whole) have NR columns
   for (int64_t k = 0; k < kc; k++) {
     const float* row = B.data + (k0 + k) * B.ld + j0;
-    for (int64_t s = s0; s < whole; s++) copy_run<NR>(row + s * NR, out + (s - s0) * NR * kc + k * NR);
+    for (int64_t s = s0; s < whole; s++)
+      copy_run<NR>(row + s * NR, out + (s - s0) * NR * kc + k * NR);
   }
   if (s0 < s1 && whole < s1)  // the ragged last sliver, zero-padded
     pack_b_sliver<NR>(B, k0, kc, j0 + whole * NR, nc - whole * NR, out + (whole - s0) * NR * kc);
@@ -339,7 +341,8 @@ struct Product {
   std::atomic<int64_t>* row_tickets;  // splitting rows: blocks of rows handed out (run_part)
 };
 
-// Thread t of `threads`: the whole Goto loop nest over this thread's part of C. Every
+// Thread t of `threads`: the whole Goto loop nest over this thread's part of C (its slivers
+// of each block when splitting columns; the row blocks it draws when splitting rows). Every
 // thread runs the same jc / pc loops, so all of them meet every barrier.
 template <int64_t NR>
 void run_part(const Product& p, int t, int threads) {
@@ -405,8 +408,8 @@ void run_part(const Product& p, int t, int threads) {
         // Every thread's last draw of a step is past the end, so a step uses exactly
         // row_blocks + threads tickets, and block b of this step is ticket base + b.
         const int64_t base = step++ * (row_blocks + threads);
-        for (int64_t b; (b = p.row_tickets->fetch_add(1) - base) < row_blocks;)
-          compute_rows(b * block_rows, std::min(block_rows, p.M - b * block_rows));
+        for (int64_t block; (block = p.row_tickets->fetch_add(1) - base) < row_blocks;)
+          compute_rows(block * block_rows, std::min(block_rows, p.M - block * block_rows));
         // nobody repacks B while another thread still reads it
 #pragma omp barrier
       } else {
@@ -500,10 +503,13 @@ void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
   if (!buffers_ok) eigen_fallback(p);
 }
 
-void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
-                    float* C, int64_t ldc, const float* bias) {
-  if (chosen_kernel.load(std::memory_order_relaxed) != PackedKernel::avx512_6x64)
+// The product with the tile that fits: the chosen kernel's widest, or for a narrow C one that
+// wastes less (every kernel gives the same bits, so the choice changes only the speed).
+void product_with_fitting_tile(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                               float alpha, const float* A, int64_t lda, const float* B,
+                               int64_t ldb, float beta, float* C, int64_t ldc, const float* bias) {
+  const bool avx512 = chosen_kernel.load(std::memory_order_relaxed) == PackedKernel::avx512_6x64;
+  if (!avx512 || N <= 16)  // a 6×32 tile would be half empty
     packed_product<16>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
   else if (N <= 32)  // a 6×64 tile would be half empty
     packed_product<32>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
@@ -516,13 +522,14 @@ void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
 void packed_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                  const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                  int64_t ldc) {
-  packed_product(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nullptr);
+  product_with_fitting_tile(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                            nullptr);
 }
 
 void packed_gemm_plus_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                            const float* A, int64_t lda, const float* B, int64_t ldb,
                            const float* bias, float* C, int64_t ldc) {
-  packed_product(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc, bias);
+  product_with_fitting_tile(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc, bias);
 }
 
 }  // namespace tg

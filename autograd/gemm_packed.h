@@ -7,11 +7,11 @@ namespace tg {
 // Whether this CPU can run the packed kernel (AVX2 and FMA).
 bool packed_gemm_supported();
 
-// The register kernels: 6×64 floats of C on AVX-512 (6×32 when C is at most 32 wide), 6×16 on
-// AVX2 + FMA. Products use the widest one this CPU runs; tests and benchmarks may choose
-// another (for every thread, until chosen again). Both do the same arithmetic on each element
-// of C in the same order (the same depth blocks, one fma per k), so they give the same bits,
-// as thread counts do.
+// The register kernels: 6×64 floats of C on AVX-512 (6×32 or 6×16 for a C at most 32 or 16
+// wide), 6×16 on AVX2 + FMA. Products use the widest one this CPU runs; tests and benchmarks
+// may choose another (for every thread, until chosen again). All do the same arithmetic on
+// each element of C in the same order (the same depth blocks, one fma per k), so they give
+// the same bits, as thread counts do.
 enum class PackedKernel { avx2_6x16, avx512_6x64 };
 bool packed_kernel_supported(PackedKernel kernel);
 PackedKernel packed_kernel();

@@ -104,24 +104,24 @@ void expect_matches(const Case& c, uint32_t seed, GemmFn fn) {
 }
 
 TEST(Gemm, AllTransposesAndEdgesMatchADoubleLoop) {
-  // Sizes straddle the 6×16 and 6×64 register tiles, the 128- and 256-deep, 144-row and
+  // Sizes straddle the 6×16, 6×32 and 6×64 register tiles, the 256-deep, 144-row and
   // 3072-column blocks; the big ones run on all threads (rows split, columns split, and rows
   // split over two 3072-column blocks of B).
   const int64_t sizes[][3] = {{1, 1, 1},     {5, 15, 7},      {6, 16, 8},      {7, 17, 9},
                               {13, 33, 255}, {37, 50, 257},   {145, 47, 513},  {150, 3090, 260},
                               {64, 64, 32},  {300, 20, 1000}, {1160, 3090, 20}, {12, 64, 128},
-                              {13, 65, 129}, {7, 130, 127}};
+                              {13, 65, 129}, {7, 130, 127},   {13, 32, 300},   {300, 32, 1000}};
   for_each_kernel([&] {
-      for (GemmFn fn : engines()) {
-        uint32_t seed = 1;
-        for (const auto& s : sizes)
-          for (int t = 0; t < 4; t++) {
-            const bool ta = t & 1, tb = t & 2;
-            expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, 0.0f}, seed++, fn);
-            expect_matches({s[0], s[1], s[2], ta, tb, 0.5f, 1.0f, 3}, seed++, fn);
-            expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, -0.7f, 1}, seed++, fn);
-          }
-      }
+    for (GemmFn fn : engines()) {
+      uint32_t seed = 1;
+      for (const auto& s : sizes)
+        for (int t = 0; t < 4; t++) {
+          const bool ta = t & 1, tb = t & 2;
+          expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, 0.0f}, seed++, fn);
+          expect_matches({s[0], s[1], s[2], ta, tb, 0.5f, 1.0f, 3}, seed++, fn);
+          expect_matches({s[0], s[1], s[2], ta, tb, 1.0f, -0.7f, 1}, seed++, fn);
+        }
+    }
   });
 }
 
@@ -130,7 +130,8 @@ TEST(Gemm, AllTransposesAndEdgesMatchADoubleLoop) {
 // other engines do). C starts as NaN: nothing of it may be read.
 TEST(Gemm, PlusBiasMatchesBiasRowsWrittenFirst) {
   const int64_t sizes[][3] = {{1, 5, 3},    {7, 17, 9},       {37, 50, 257},  {64, 64, 32},
-                              {13, 65, 129}, {150, 3090, 260}, {300, 20, 1000}};
+                              {13, 65, 129}, {150, 3090, 260}, {300, 20, 1000}, {13, 32, 300},
+                              {300, 32, 1000}};
   for_each_kernel([&] {
     uint32_t seed = 300;
     for (const auto& s : sizes)
@@ -187,15 +188,15 @@ TEST(Gemm, ReadingAInPlaceGivesThePackedResult) {
   if (!packed_gemm_supported()) GTEST_SKIP() << "no AVX2/FMA on this CPU";
   const Case c{145, 47, 513, false, false, 1.0f, 0.5f};  // ragged rows and columns, 3 depth blocks
   for_each_kernel([&] {
-      Operands in_place = make_operands(c, 21), packed = in_place;
-      packed.lda = 1024;  // 4 KB between rows: packed
-      packed.A.assign(c.M * packed.lda, 0.0f);
-      for (int64_t i = 0; i < c.M; i++)
-        std::copy_n(&in_place.A[i * in_place.lda], c.K, &packed.A[i * packed.lda]);
-      for (Operands* o : {&in_place, &packed})
-        packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, o->A.data(), o->lda, o->B.data(), o->ldb,
-                    c.beta, o->C.data(), o->ldc);
-      EXPECT_EQ(in_place.C, packed.C);
+    Operands in_place = make_operands(c, 21), packed = in_place;
+    packed.lda = 1024;  // 4 KB between rows: packed
+    packed.A.assign(c.M * packed.lda, 0.0f);
+    for (int64_t i = 0; i < c.M; i++)
+      std::copy_n(&in_place.A[i * in_place.lda], c.K, &packed.A[i * packed.lda]);
+    for (Operands* o : {&in_place, &packed})
+      packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, o->A.data(), o->lda, o->B.data(), o->ldb,
+                  c.beta, o->C.data(), o->ldc);
+    EXPECT_EQ(in_place.C, packed.C);
   });
 }
 
@@ -228,7 +229,7 @@ TEST(Gemm, PackedResultDoesNotDependOnThreadCount) {
   for_each_kernel([&] {
     for (const Case& c : {Case{300, 500, 700, false, true, 1.0f, 0.0f},      // threads split rows
                           Case{1200, 3100, 300, false, false, 1.0f, 0.5f},   // ... over 2 B blocks
-                          Case{20, 3500, 300, true, false, 1.0f, -0.7f}}) {  // threads split columns
+                          Case{20, 3500, 300, true, false, 1.0f, -0.7f}}) {  // split columns
       Operands one = make_operands(c, 11), two = one;
       const int saved = omp_get_max_threads();
       omp_set_num_threads(1);
@@ -253,6 +254,7 @@ TEST(Gemm, KernelsGiveTheSameBits) {
                         Case{20, 3500, 300, true, false, 1.0f, -0.7f},  // ... columns
                         Case{13, 65, 129, true, true, 0.5f, 1.0f, 3},
                         Case{70, 32, 64, false, false, 1.0f, 0.0f},     // 6×32 on AVX-512
+                        Case{300, 32, 1000, true, true, 0.5f, 1.0f},    // ... two threads
                         Case{64, 20, 300, true, true, 1.0f, 1.0f}}) {
     Operands wide = make_operands(c, 31), narrow = wide;
     for (auto [kernel, o] : {std::pair{PackedKernel::avx512_6x64, &wide},

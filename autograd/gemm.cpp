@@ -110,9 +110,13 @@ void gemm_plus_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
 
 const char* gemm_engine() {
 #if !defined(TAPEGPT_GEMM_ONEDNN) && !defined(TAPEGPT_GEMM_EIGEN)
-  if (packed_gemm_supported())  // the kernel may be chosen at run time (use_packed_kernel)
-    return packed_kernel() == PackedKernel::avx512_6x64 ? "tapegpt packed AVX-512 6x64"
-                                                        : "tapegpt packed AVX2 6x16";
+  if (packed_gemm_supported()) {  // the kernel may be chosen at run time (use_packed_kernel)
+    static const std::string wide = std::string("tapegpt packed ") +
+                                    packed_kernel_name(PackedKernel::avx512_6x64);
+    static const std::string narrow = std::string("tapegpt packed ") +
+                                      packed_kernel_name(PackedKernel::avx2_6x16);
+    return (packed_kernel() == PackedKernel::avx512_6x64 ? wide : narrow).c_str();
+  }
 #endif
   static const std::string name = [] {
 #if defined(TAPEGPT_GEMM_ONEDNN)

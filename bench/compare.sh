@@ -31,8 +31,9 @@ GPT2="--n_layer 12 --n_head 12 --n_embd 768 --block_size 64 --batch_size 4 --voc
 
 # Best-tuned PyTorch runs on OpenBLAS's AVX-512 sgemm kernels. Where the reference was measured,
 # OpenBLAS 0.3.21 chose them itself once OPENBLAS_CORETYPE was unset; on a CPU model newer than it
-# knows (this VM's Xeon, family 6 model 207) it falls back to its SSE3 "Prescott" kernels, 3-4x
-# slower than the Haswell ones the machine's environment asks for. So the tuned run names the
+# knows (this VM's Xeon, family 6 model 207) it falls back to its SSE3 "Prescott" kernels (torch.mm
+# 2048³ at 2 threads: 48 GFLOP/s, against 128 with Haswell and 167-233 with Cooperlake or
+# SkylakeX, measured in session 7). So the tuned run names the
 # kernels: Cooperlake (what the reference machine detected) where the CPU has AVX-512 BF16,
 # SkylakeX where it has AVX-512, Haswell otherwise.
 if grep -q avx512_bf16 /proc/cpuinfo; then TUNED_CORETYPE=Cooperlake

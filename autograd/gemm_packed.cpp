@@ -43,6 +43,9 @@ constexpr int64_t MR = 6;
 constexpr int64_t KC = 256, MC = 144, NC = 3072;
 constexpr int64_t kParallelMinMacs = int64_t{1} << 20;  // smaller products stay on one thread
 constexpr int64_t kInPlaceMaxColumns = 512;  // C this narrow reads A unpacked (see run_part)
+// Threads split a C of at most kFewRows rows by its columns when each can have
+// kSliversPerThread slivers of them (see packed_product).
+constexpr int64_t kFewRows = 512, kSliversPerThread = 4;
 // Slivers tile their blocks exactly (the A buffer's slack below relies on it), and
 // aligned_alloc wants sizes that are multiples of the alignment.
 constexpr int64_t kPackASize = MC * KC + 16, kPackBSize = KC * NC;
@@ -489,8 +492,13 @@ void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
     run_part<NR>(p, 0, 1);
     return;
   }
+  // Split the longer side, but not the rows of a short C whose columns go round: with 512 rows
+  // or fewer, each thread's rows are a few tiles, too little work for a block of B that both
+  // threads pack and stream (GPT-2's 256-row products at 2 threads: 160-190 GFLOP/s splitting
+  // rows, 210-230 splitting columns; equal at 768 rows, and rows win for a narrow C there).
   const int64_t row_tiles = (M + MR - 1) / MR, column_slivers = (std::min(N, NC) + NR - 1) / NR;
-  p.split_rows = row_tiles >= column_slivers;
+  p.split_rows = row_tiles >= column_slivers &&
+                 (M > kFewRows || column_slivers < kSliversPerThread * omp_get_max_threads());
   std::atomic<bool> buffers_ok{p.packed_b != nullptr};
 #pragma omp parallel
   {

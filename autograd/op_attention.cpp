@@ -102,16 +102,22 @@ void block_probabilities(const BandLayout& band, int64_t q0, const HeadRows& hea
   for (int64_t i = 0; i < nq; i++) {
     const int64_t t = q0 + i;
     const int64_t lo = std::max<int64_t>(0, t - band.W + 1) - k0, hi = t - k0;  // valid cols
+    const int64_t n = hi - lo + 1;
+    // Eigen takes a map's exp in whole packets and the last n % 16 one libm call at a time
+    // (~0.7 ms of a small model's 44 ms step): the exp runs over whole packets instead, where
+    // the row has room, the extra columns at −inf so that they come out (close to) 0.
+    const int64_t padded = std::min((n + 15) / 16 * 16, span - lo);
     Eigen::Map<Eigen::ArrayXf> row(p + i * span, span);
-    Eigen::Map<Eigen::ArrayXf> valid(p + i * span + lo, hi - lo + 1);
+    Eigen::Map<Eigen::ArrayXf> valid(p + i * span + lo, n), wide(p + i * span + lo, padded);
+    wide.tail(padded - n).setConstant(-std::numeric_limits<float>::infinity());
     if (lse_out) {  // one exp per score: shift by the max, then normalise by the sum
       const float mx = valid.maxCoeff();
-      valid = (valid - mx).exp();
+      wide = (wide - mx).exp();
       const float sum = valid.sum();
       valid *= 1.0f / sum;
       lse_out[t] = mx + std::log(sum);
     } else {
-      valid = (valid - lse_in[t]).exp();
+      wide = (wide - lse_in[t]).exp();
     }
     row.head(lo).setZero();
     row.tail(span - hi - 1).setZero();

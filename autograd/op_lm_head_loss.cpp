@@ -7,6 +7,9 @@
 // targets), and folds them into dx = dlogits · W and dW = dlogitsᵀ · x before the next chunk
 // reuses the buffer. Backward only scales those by the incoming gradient of the loss. Same
 // three GEMMs as the unfused version; memory O(chunk·V + V·C) instead of O(N·V).
+// When all rows fit in one chunk, d(loss)/d(logits) stays in the chunk buffer until backward,
+// whose two products then write x's and W's gradients directly, scaled by the incoming
+// gradient: no dW [V, C] copy (154 MB for GPT-2) and no pass that scales it into W's gradient.
 #include <Eigen/Core>
 #include <cmath>
 #include <stdexcept>
@@ -49,9 +52,13 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
   }
   const bool grad = needs_grad({&x, &weight});
   Tensor loss = Tensor::empty({1}, grad);
-  Tensor dx, dw;  // d(loss)/dx and d(loss)/dW for an incoming gradient of 1
-  if (grad && x.requires_grad()) dx = Tensor::empty(x.shape());
-  if (grad && weight.requires_grad())  // the first chunk's product stores: no zeroing needed
+  // One chunk: its d(loss)/d(logits) waits in the buffer for backward (see the top). Otherwise
+  // each chunk's share of d(loss)/dx and d(loss)/dW, for an incoming gradient of 1, is summed
+  // here.
+  const bool one_chunk = N > 0 && N <= kRowChunk;
+  Tensor dx, dw;
+  if (grad && !one_chunk && x.requires_grad()) dx = Tensor::empty(x.shape());
+  if (grad && !one_chunk && weight.requires_grad())  // the first chunk's product stores
     dw = N > 0 ? Tensor::empty(weight.shape()) : Tensor::zeros(weight.shape());
   Tensor logits = Tensor::empty({std::min(N, kRowChunk), V});
   // One buffer per calling thread that keeps its capacity: no allocation per step. The
@@ -91,7 +98,22 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
   for (int64_t r = 0; r < N; r++) total += row_loss[r];
   loss.data()[0] = counted ? static_cast<float>(total / counted) : 0.0f;
 
-  if (grad) {
+  if (grad && one_chunk) {
+    tape().record([x, weight, loss, logits, N, V, C]() {
+      ProfileScope backward_scope("lm_head_loss.backward");
+      const float g = loss.grad()[0];
+      const float* dZ = logits.data();  // d(loss)/d(logits) [N, V]
+      bool fresh = false;
+      if (x.requires_grad()) {  // dx (+)= g · dlogits · W
+        float* to = x.grad_for_overwrite(&fresh);
+        gemm(false, false, N, C, V, g, dZ, V, weight.data(), C, fresh ? 0.0f : 1.0f, to, C);
+      }
+      if (weight.requires_grad()) {  // dW (+)= g · dlogitsᵀ · x
+        float* to = weight.grad_for_overwrite(&fresh);
+        gemm(true, false, V, C, N, g, dZ, V, x.data(), C, fresh ? 0.0f : 1.0f, to, C);
+      }
+    });
+  } else if (grad) {
     tape().record([x, weight, loss, dx, dw]() {
       ProfileScope backward_scope("lm_head_loss.backward");
       const float g = loss.grad()[0];

@@ -197,5 +197,22 @@ TEST(Fused, LmHeadLossEqualsLinearThenCrossEntropyOverManyChunks) {
   for (size_t i = 0; i < gw.size(); i++) ASSERT_NEAR(gw[i], w.grad()[i], 1e-6) << i;
 }
 
+TEST(Fused, LmHeadLossInOneChunkAccumulatesLikeLinearThenCrossEntropy) {
+  // 300 rows, one chunk: backward's products write the gradients, scaled by the incoming one;
+  // the second backward adds to what the first left.
+  Tensor x = testing::random_tensor({2, 150, 16}, 34), w = testing::random_tensor({50, 16}, 35);
+  Ids targets{{2, 150}, std::vector<int32_t>(300)};
+  for (int i = 0; i < 300; i++) targets.data[i] = i % 11 == 0 ? -1 : (i * 17) % 50;
+  for (int pass = 0; pass < 2; pass++)
+    tape().backward(scale(lm_head_cross_entropy(x, w, targets), pass ? 2.0f : 0.5f));
+  std::vector<float> gx = x.grad_vector(), gw = w.grad_vector();
+  x.zero_grad();
+  w.zero_grad();
+  for (int pass = 0; pass < 2; pass++)
+    tape().backward(scale(cross_entropy(linear(x, w, Tensor()), targets), pass ? 2.0f : 0.5f));
+  for (size_t i = 0; i < gx.size(); i++) ASSERT_NEAR(gx[i], x.grad()[i], 1e-6) << i;
+  for (size_t i = 0; i < gw.size(); i++) ASSERT_NEAR(gw[i], w.grad()[i], 1e-6) << i;
+}
+
 }  // namespace
 }  // namespace tg

@@ -45,11 +45,14 @@ namespace {
 
 // One row times a transposed matrix, y [N] = alpha·W [N, K]·x [K] + beta·y: the shape of every
 // product while generating one token. It is a read of W and nothing more, so it goes as fast as
-// memory allows: a dot product per row of W, and rows split between threads when W is big
-// enough for two cores' bandwidth to matter (a GEMM library's packing is pure overhead here).
+// memory allows: a dot product per row of W, and rows split between threads (a GEMM library's
+// packing is pure overhead here). Each thread takes the same rows at every token, so a small
+// model's weights stay split between the cores' caches: baby's 3.2 MB do not fit one core's
+// 2 MB L2, half of them do. Splitting its 16K-weight products too, not only those of 64K and
+// more, made its generation 12-16% faster at 2 threads (5 of 6 alternations).
 void row_times_transposed(int64_t N, int64_t K, float alpha, const float* x, const float* W,
                           int64_t ldw, float beta, float* y) {
-  constexpr int64_t kParallelMinWeights = 1 << 16;
+  constexpr int64_t kParallelMinWeights = 1 << 14;
   auto rows = [&](int64_t begin, int64_t end) {
     ConstMap w(W + begin * ldw, end - begin, K, Eigen::OuterStride<>(ldw));
     Eigen::Map<const Eigen::VectorXf> v(x, K);

@@ -63,9 +63,12 @@ void row_times_transposed(int64_t N, int64_t K, float alpha, const float* x, con
       out *= beta;
     out.noalias() += alpha * (w * v);
   };
+  // Eigen's kernel takes rows in groups of 8 (then 4, 2, 1 at the end), and a group sums its
+  // last K % 16 columns in another order than a single row does: every thread's rows start at
+  // a multiple of 8, so each row is summed as it would be on one thread, whatever the count.
   const int threads = N * K >= kParallelMinWeights ? omp_get_max_threads() : 1;
-  parallel_for(threads, threads > 1,
-               [&](int64_t p) { rows(N * p / threads, N * (p + 1) / threads); });
+  auto first_row = [&](int64_t p) { return p == threads ? N : N * p / threads / 8 * 8; };
+  parallel_for(threads, threads > 1, [&](int64_t p) { rows(first_row(p), first_row(p + 1)); });
 }
 
 }  // namespace

@@ -227,8 +227,9 @@ TEST(Gemm, PackedResultDoesNotDependOnThreadCount) {
   if (omp_get_thread_limit() < 2 || omp_get_dynamic())
     GTEST_SKIP() << "OpenMP cannot give this test two threads";
   for_each_kernel([&] {
-    for (const Case& c : {Case{300, 500, 700, false, true, 1.0f, 0.0f},      // threads split rows
+    for (const Case& c : {Case{600, 500, 700, false, true, 1.0f, 0.0f},      // threads split rows
                           Case{1200, 3100, 300, false, false, 1.0f, 0.5f},   // ... over 2 B blocks
+                          Case{300, 500, 700, false, true, 1.0f, 0.0f},      // a short C: columns
                           Case{20, 3500, 300, true, false, 1.0f, -0.7f}}) {  // split columns
       Operands one = make_operands(c, 11), two = one;
       const int saved = omp_get_max_threads();
@@ -244,13 +245,33 @@ TEST(Gemm, PackedResultDoesNotDependOnThreadCount) {
   });
 }
 
+// A one-row product (every product of generation) splits W's rows between threads: 1 and 2
+// threads agree to the bit, whatever rows the split gives each (K not a multiple of 16, an
+// odd number of rows).
+TEST(Gemm, OneRowProductDoesNotDependOnThreadCount) {
+  if (omp_get_thread_limit() < 2 || omp_get_dynamic())
+    GTEST_SKIP() << "OpenMP cannot give this test two threads";
+  for (const Case& c : {Case{1, 203, 100, false, true, 1.0f, 0.0f},
+                        Case{1, 389, 333, false, true, 0.5f, 1.0f}}) {
+    Operands one = make_operands(c, 41), two = one;
+    const int saved = omp_get_max_threads();
+    for (auto [threads, o] : {std::pair{1, &one}, std::pair{2, &two}}) {
+      omp_set_num_threads(threads);
+      gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, o->A.data(), o->lda, o->B.data(), o->ldb, c.beta,
+           o->C.data(), o->ldc);
+    }
+    omp_set_num_threads(saved);
+    EXPECT_EQ(one.C, two.C);
+  }
+}
+
 // The AVX-512 and AVX2 kernels do the same arithmetic on each element of C in the same order,
 // so a run moved to a CPU without AVX-512 (or resumed there) computes the same numbers.
 TEST(Gemm, KernelsGiveTheSameBits) {
   if (!packed_kernel_supported(PackedKernel::avx512_6x64)) GTEST_SKIP() << "no AVX-512 here";
   const PackedKernel widest = packed_kernel();
   for (const Case& c : {Case{145, 47, 513, false, false, 1.0f, 0.5f},   // A in place
-                        Case{300, 700, 600, false, true, 1.0f, 0.0f},   // threads split rows
+                        Case{600, 700, 600, false, true, 1.0f, 0.0f},   // threads split rows
                         Case{20, 3500, 300, true, false, 1.0f, -0.7f},  // ... columns
                         Case{13, 65, 129, true, true, 0.5f, 1.0f, 3},
                         Case{70, 32, 64, false, false, 1.0f, 0.0f},     // 6×32 on AVX-512

@@ -105,13 +105,13 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
   size_t fresh_before = 0;
   uint64_t heap_before = 0;
   int64_t faults_before = 0;
+  set_profiling(profile);  // from the warm-up on, so that the table has every op's name
   for (int64_t it = 0; it < warmup + steps; it++) {
     if (it == warmup) {
       fresh_before = pool_stats().fresh_allocations;
       heap_before = heap_allocations();
       faults_before = minor_page_faults();
       profile_reset();
-      set_profiling(profile);
     }
     auto t0 = Clock::now();
     model.zero_grad();

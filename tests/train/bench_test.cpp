@@ -13,21 +13,27 @@ namespace {
 // buffers leave nothing for malloc to do once the first steps have run. The bench counts every
 // malloc and new in the process (every library's) over the measured steps. With one thread
 // too: libgomp allocates a team for every parallel region, even a one-thread one, so the ops
-// must not open regions for serial work.
+// must not open regions for serial work. The per-op profile (--profile) allocates nothing
+// either, so that its count is the step's.
 TEST(Bench, TrainingStepMakesNoHeapAllocation) {
   if (std::string(gemm_engine()).rfind("tapegpt", 0) != 0)
     GTEST_SKIP() << gemm_engine() << " allocates inside its own products";
-  for (const char* threads : {"", "OMP_NUM_THREADS=1 "}) {
+  struct Run {
+    const char *env, *flags;
+  };
+  for (const Run& run : {Run{"", ""}, Run{"OMP_NUM_THREADS=1 ", ""},
+                         Run{"OMP_NUM_THREADS=1 ", " --profile"}}) {
+    const std::string label = std::string(run.env) + run.flags;  // for the messages
     const auto r = tg::testing::run_command(
-        std::string(threads) + TAPEGPT_BINARY +
+        std::string(run.env) + TAPEGPT_BINARY +
         " bench --json --steps 6 --warmup 2 --n_layer 2 --n_head 2 --n_embd 64 --block_size 64"
-        " --batch_size 4 --vocab_size 300");
+        " --batch_size 4 --vocab_size 300" + run.flags);
     ASSERT_EQ(r.status, 0) << r.output;
     const double per_step = tg::testing::json_number(r.output, "heap_allocations_per_step");
     if (per_step < 0) GTEST_SKIP() << "this build does not count allocations";
-    EXPECT_EQ(per_step, 0.0) << threads << r.output;
+    EXPECT_EQ(per_step, 0.0) << label << r.output;
     EXPECT_EQ(tg::testing::json_number(r.output, "fresh_buffers_steady"), 0.0)
-        << threads << r.output;
+        << label << r.output;
   }
 }
 

@@ -37,10 +37,13 @@ namespace {
 // The register tile of C is MR × NR: NR = 64 on AVX-512 (32 for a narrow C), 16 on AVX2 (a
 // template parameter of everything that touches B's slivers or C's tiles).
 constexpr int64_t MR = 6;
-// Cache blocks: KC deep, an MC × KC block of A in L2, a KC × NC block of B in L3. (A 256-deep
-// sliver of the AVX-512 kernel's B, 64 KB, outgrows a 48 KB L1; depth blocks of 128 measured
-// no faster on the model's products, and they read and write C twice as often.)
-constexpr int64_t KC = 256, MC = 144, NC = 3072;
+// Cache blocks: KC deep, an MC × KC block of A in L2, a KC × NC block of B in L3. Each depth
+// block reads and writes all of C once more, so blocks are as deep as the caches allow: a
+// 384-deep sliver of the AVX-512 kernel's B (96 KB) streams from L2, as a 256-deep one (64 KB)
+// already did past a 48 KB L1, and the model's 384-deep products (x·Wᵀ at C = 384, mini's
+// 1024 × 50257 logits among them) take one pass over C instead of two: 4-15% faster there,
+// no shape slower beyond the noise; 512 measured the same as 384 (bench/RESULTS.md, session 9).
+constexpr int64_t KC = 384, MC = 144, NC = 3072;
 constexpr int64_t kParallelMinMacs = int64_t{1} << 20;  // smaller products stay on one thread
 constexpr int64_t kInPlaceMaxColumns = 512;  // C this narrow reads A unpacked (see run_part)
 // Threads split a C of at most kFewRows rows by its columns when each can have

@@ -104,11 +104,11 @@ void expect_matches(const Case& c, uint32_t seed, GemmFn fn) {
 }
 
 TEST(Gemm, AllTransposesAndEdgesMatchADoubleLoop) {
-  // Sizes straddle the 6×16, 6×32 and 6×64 register tiles, the 256-deep, 144-row and
+  // Sizes straddle the 6×16, 6×32 and 6×64 register tiles, the 384-deep, 144-row and
   // 3072-column blocks; the big ones run on all threads (rows split, columns split, and rows
   // split over two 3072-column blocks of B).
   const int64_t sizes[][3] = {{1, 1, 1},     {5, 15, 7},      {6, 16, 8},      {7, 17, 9},
-                              {13, 33, 255}, {37, 50, 257},   {145, 47, 513},  {150, 3090, 260},
+                              {13, 33, 383}, {37, 50, 385},   {145, 47, 769},  {150, 3090, 400},
                               {64, 64, 32},  {300, 20, 1000}, {1160, 3090, 20}, {12, 64, 128},
                               {13, 65, 129}, {7, 130, 127},   {13, 32, 300},   {300, 32, 1000}};
   for_each_kernel([&] {
@@ -129,8 +129,8 @@ TEST(Gemm, AllTransposesAndEdgesMatchADoubleLoop) {
 // bit for bit, against the bias rows written first and the product added onto them (what the
 // other engines do). C starts as NaN: nothing of it may be read.
 TEST(Gemm, PlusBiasMatchesBiasRowsWrittenFirst) {
-  const int64_t sizes[][3] = {{1, 5, 3},    {7, 17, 9},       {37, 50, 257},  {64, 64, 32},
-                              {13, 65, 129}, {150, 3090, 260}, {300, 20, 1000}, {13, 32, 300},
+  const int64_t sizes[][3] = {{1, 5, 3},    {7, 17, 9},       {37, 50, 385},  {64, 64, 32},
+                              {13, 65, 129}, {150, 3090, 400}, {300, 20, 1000}, {13, 32, 300},
                               {300, 32, 1000}};
   for_each_kernel([&] {
     uint32_t seed = 300;
@@ -163,7 +163,7 @@ TEST(Gemm, BetaZeroNeverReadsC) {  // C may hold NaN (fresh memory): beta = 0 ov
   for_each_kernel([&] {
     for (GemmFn fn : engines())
       for (const Case& c : {Case{40, 70, 30, false, true, 1.0f, 0.0f},     // one thread
-                            Case{200, 300, 600, true, false, 1.0f, 0.0f},  // all, K > 256
+                            Case{200, 300, 600, true, false, 1.0f, 0.0f},  // all, K > 384
                             Case{3, 5, 0, false, false, 1.0f, 0.0f}}) {    // K = 0
         Operands o = make_operands(c, 7);
         for (float& x : o.C) x = std::nanf("");
@@ -186,7 +186,7 @@ TEST(Gemm, EmptyDepthScalesC) {
 // it packs A. Both must give the same bits (the choice depends on the stride, nothing else).
 TEST(Gemm, ReadingAInPlaceGivesThePackedResult) {
   if (!packed_gemm_supported()) GTEST_SKIP() << "no AVX2/FMA on this CPU";
-  const Case c{145, 47, 513, false, false, 1.0f, 0.5f};  // ragged rows and columns, 3 depth blocks
+  const Case c{145, 47, 769, false, false, 1.0f, 0.5f};  // ragged rows and columns, 3 depth blocks
   for_each_kernel([&] {
     Operands in_place = make_operands(c, 21), packed = in_place;
     packed.lda = 1024;  // 4 KB between rows: packed
@@ -270,7 +270,7 @@ TEST(Gemm, OneRowProductDoesNotDependOnThreadCount) {
 TEST(Gemm, KernelsGiveTheSameBits) {
   if (!packed_kernel_supported(PackedKernel::avx512_6x64)) GTEST_SKIP() << "no AVX-512 here";
   const PackedKernel widest = packed_kernel();
-  for (const Case& c : {Case{145, 47, 513, false, false, 1.0f, 0.5f},   // A in place
+  for (const Case& c : {Case{145, 47, 769, false, false, 1.0f, 0.5f},   // A in place
                         Case{600, 700, 600, false, true, 1.0f, 0.0f},   // threads split rows
                         Case{20, 3500, 300, true, false, 1.0f, -0.7f},  // ... columns
                         Case{13, 65, 129, true, true, 0.5f, 1.0f, 3},

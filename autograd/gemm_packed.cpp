@@ -9,7 +9,7 @@
 // aligned whatever the transposes and strides are, and ragged edges are zero padding instead
 // of special code.
 // (One exception: when C is narrow, A stored row by row is read in place; see run_part.)
-// Block sizes follow the caches: a kc×NR sliver of B (16 KB; 64 KB on AVX-512, in L1 and L2)
+// Block sizes follow the caches: a kc×NR sliver of B (24 KB in L1; 96 KB on AVX-512, in L2)
 // meets every sliver of an MC×kc block of A (L2); a kc×NC block of B sits in L3.
 //
 // Threads take parts of the rows of C and share one packed block of B, or, when C has few

@@ -45,7 +45,9 @@ constexpr int64_t MR = 6;
 // no shape slower beyond the noise; 512 measured the same as 384 (bench/RESULTS.md, session 9).
 constexpr int64_t KC = 384, MC = 144, NC = 3072;
 constexpr int64_t kParallelMinMacs = int64_t{1} << 20;  // smaller products stay on one thread
-constexpr int64_t kInPlaceMaxColumns = 512;  // C this narrow reads A unpacked (see run_part)
+// C this narrow reads A unpacked (see run_part). 1024 rather than 512 since session 9: GPT-2's
+// 768-wide dy·W products ran 2-11% faster with A in place, 2048-row ones the same.
+constexpr int64_t kInPlaceMaxColumns = 1024;
 // Threads split a C of at most kFewRows rows by its columns when each can have
 // kSliversPerThread slivers of them (see packed_product).
 constexpr int64_t kFewRows = 512, kSliversPerThread = 4;
@@ -367,8 +369,9 @@ void run_part(const Product& p, int t, int threads) {
   const int64_t row_blocks = (p.M + block_rows - 1) / block_rows;
   int64_t step = 0;  // (jc, pc) steps done: each uses row_blocks + threads tickets
   // Packing A pays for itself when many slivers of B reuse it; for a narrow C (the attention
-  // heads' products, a small model's layers) the kernel reads A's rows where they are. Not when
-  // the rows are a multiple of 4 KB apart: six of them would then compete for the same L1 sets.
+  // heads' products, a small model's layers, GPT-2's dx) the kernel reads A's rows where they
+  // are. Not when the rows are a multiple of 4 KB apart: six of them would then compete for
+  // the same L1 sets.
   const bool in_place_a = !p.A.trans && p.N <= kInPlaceMaxColumns && (p.A.ld * 4) % 4096 != 0;
 
   for (int64_t jc = 0; jc < p.N; jc += NC) {

@@ -186,18 +186,22 @@ TEST(Gemm, EmptyDepthScalesC) {
 // it packs A. Both must give the same bits (the choice depends on the stride, nothing else).
 TEST(Gemm, ReadingAInPlaceGivesThePackedResult) {
   if (!packed_gemm_supported()) GTEST_SKIP() << "no AVX2/FMA on this CPU";
-  const Case c{145, 47, 769, false, false, 1.0f, 0.5f};  // ragged rows and columns, 3 depth blocks
-  for_each_kernel([&] {
-    Operands in_place = make_operands(c, 21), packed = in_place;
-    packed.lda = 1024;  // 4 KB between rows: packed
-    packed.A.assign(c.M * packed.lda, 0.0f);
-    for (int64_t i = 0; i < c.M; i++)
-      std::copy_n(&in_place.A[i * in_place.lda], c.K, &packed.A[i * packed.lda]);
-    for (Operands* o : {&in_place, &packed})
-      packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, o->A.data(), o->lda, o->B.data(), o->ldb,
-                  c.beta, o->C.data(), o->ldc);
-    EXPECT_EQ(in_place.C, packed.C);
-  });
+  // Ragged rows and columns, 3 depth blocks; the second C is split by columns between threads
+  // (a short, wide C such as GPT-2's dx).
+  for (const Case& c : {Case{145, 47, 769, false, false, 1.0f, 0.5f},
+                        Case{145, 700, 769, false, false, 1.0f, 0.5f}}) {
+    for_each_kernel([&] {
+      Operands in_place = make_operands(c, 21), packed = in_place;
+      packed.lda = 1024;  // 4 KB between rows: packed
+      packed.A.assign(c.M * packed.lda, 0.0f);
+      for (int64_t i = 0; i < c.M; i++)
+        std::copy_n(&in_place.A[i * in_place.lda], c.K, &packed.A[i * packed.lda]);
+      for (Operands* o : {&in_place, &packed})
+        packed_gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, o->A.data(), o->lda, o->B.data(), o->ldb,
+                    c.beta, o->C.data(), o->ldc);
+      EXPECT_EQ(in_place.C, packed.C) << "N " << c.N;
+    });
+  }
 }
 
 // Ops call gemm per attention head inside a parallel loop: each thread then multiplies alone,

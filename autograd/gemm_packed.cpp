@@ -41,8 +41,8 @@ constexpr int64_t MR = 6;
 // block reads and writes all of C once more, so blocks are as deep as the caches allow: a
 // 384-deep sliver of the AVX-512 kernel's B (96 KB) streams from L2, as a 256-deep one (64 KB)
 // already did past a 48 KB L1, and the model's 384-deep products (x·Wᵀ at C = 384, mini's
-// 1024 × 50257 logits among them) take one pass over C instead of two: the logits 4-15% faster
-// in 7 of 8 runs, no shape slower beyond the noise; 512 measured the same as 384
+// 1024 × 50257 logits among them) take one pass over C instead of two: the logits 5-15% faster
+// in 6 of 7 runs, no shape slower beyond the noise; 512 measured the same as 384
 // (bench/RESULTS.md, session 9).
 constexpr int64_t KC = 384, MC = 144, NC = 3072;
 constexpr int64_t kParallelMinMacs = int64_t{1} << 20;  // smaller products stay on one thread

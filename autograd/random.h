@@ -26,7 +26,14 @@ struct Rng {
 
   uint64_t next_bits() { return mix(mix(seed) ^ offset++); }
   float next_uniform() { return static_cast<float>(next_bits() >> 40) * (1.0f / 16777216.0f); }
-  float next_normal();  // standard normal (Box-Muller)
+  // Standard normal (Box-Muller) from draws 2i and 2i+1 after the offset, without advancing:
+  // threads can fill a tensor in any order and get the same numbers.
+  float normal_at(uint64_t i) const;
+  float next_normal() {
+    const float z = normal_at(0);
+    advance(2);
+    return z;
+  }
 };
 
 }  // namespace tg

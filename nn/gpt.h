@@ -36,7 +36,8 @@ struct KVCache {
 
 class GPT : public Module {
  public:
-  explicit GPT(const GPTConfig& config);  // validates config; weights as GPT-2 init (seed 0)
+  // Validates config; weights drawn as GPT-2 initialises them, from `seed`.
+  explicit GPT(const GPTConfig& config, uint64_t seed = 0);
 
   // GPT-2 initialisation: N(0, 0.02), residual projections (c_proj.weight) N(0, 0.02/sqrt(2L)),
   // biases 0, LayerNorm (1, 0). Deterministic for a seed.

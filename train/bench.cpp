@@ -84,8 +84,7 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
                            uint64_t seed, bool profile) {
   GPTConfig c = config;
   c.dropout = 0.0f;
-  GPT model(c);
-  model.init_weights(seed);
+  GPT model(c, seed);
   AdamW opt(model, AdamWConfig{});
   const int64_t T = c.block_size;
   // A few fixed random batches, cycled (as the PyTorch reference does).
@@ -162,8 +161,7 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
 GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_len,
                                        int64_t gen_tokens, int64_t runs, int64_t warmup,
                                        uint64_t seed) {
-  GPT model(config);
-  model.init_weights(seed);
+  GPT model(config, seed);
   model.set_training(false);
   Rng rng{seed + 1, 0};
   std::vector<int32_t> prompt(prompt_len);

@@ -270,8 +270,7 @@ void Trainer::setup_model(bool resume) {
       throw std::invalid_argument("vocab_size=" + std::to_string(config_.model.vocab_size) +
                                   " is smaller than the tokenizer's " +
                                   std::to_string(tokenizer_->vocab_size()));
-    model_ = std::make_unique<GPT>(config_.model);
-    model_->init_weights(config_.seed);
+    model_ = std::make_unique<GPT>(config_.model, config_.seed);
   }
   if (config_.freeze_layers > model_->config().n_layer)
     throw std::invalid_argument("freeze_layers=" + std::to_string(config_.freeze_layers) +

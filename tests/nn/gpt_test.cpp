@@ -2,10 +2,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <algorithm>
 #include <set>
 #include <vector>
 
+#include <omp.h>
+
+#include "autograd/random.h"
 #include "autograd/tape.h"
 #include "nn/gpt.h"
 
@@ -85,6 +89,26 @@ TEST(GPT, InitFollowsGPT2) {
   EXPECT_NEAR(stddev(model.h[0]->mlp.c_proj.weight), 0.02 / std::sqrt(16.0), 0.0005);
   EXPECT_EQ(model.h[0]->ln_1.weight.data()[0], 1.0f);
   EXPECT_EQ(model.h[0]->attn.c_attn.bias.data()[3], 0.0f);
+}
+
+// Threads fill big tensors in parallel; the values must be the one serial stream of draws
+// (wte first, then wpe), whatever the thread count.
+TEST(GPT, InitIsOneSerialStreamAtAnyThreadCount) {
+  GPTConfig c = tiny();
+  c.vocab_size = 300;  // wte 300 × 128: big enough to be split between threads
+  c.n_embd = 128;
+  const int threads_before = omp_get_max_threads();
+  omp_set_num_threads(1);
+  GPT one(c, 9);
+  omp_set_num_threads(2);
+  GPT two(c, 9);
+  omp_set_num_threads(threads_before);
+  ASSERT_EQ(one.flat_size(), two.flat_size());
+  EXPECT_EQ(std::memcmp(one.flat_values(), two.flat_values(), sizeof(float) * one.flat_size()), 0);
+  Rng serial{9, 0};
+  const int64_t n = c.vocab_size * c.n_embd + c.block_size * c.n_embd;  // wte, then wpe
+  for (int64_t i = 0; i < n; i++)
+    ASSERT_EQ(two.flat_values()[i], 0.02f * serial.next_normal()) << "value " << i;
 }
 
 TEST(GPT, ForwardShapesAndLossNearLogV) {

@@ -54,27 +54,28 @@ void write_floats(hid_t group, const std::string& name, const float* data, const
 }
 
 void write_attr_scalar(hid_t obj, const char* name, hid_t file_type, hid_t mem_type,
-                       const void* value) {
+                       const void* value, const std::string& path) {
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   Handle attr(H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  H5Awrite(attr, mem_type, value);
+  if (!attr.ok() || H5Awrite(attr, mem_type, value) < 0)
+    fail(path, std::string("cannot write attribute ") + name);
 }
-void write_attr(hid_t obj, const char* name, int64_t v) {
-  write_attr_scalar(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v);
+void write_attr(hid_t obj, const char* name, int64_t v, const std::string& path) {
+  write_attr_scalar(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v, path);
 }
-void write_attr_u64(hid_t obj, const char* name, uint64_t v) {
-  write_attr_scalar(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v);
+void write_attr_u64(hid_t obj, const char* name, uint64_t v, const std::string& path) {
+  write_attr_scalar(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v, path);
 }
-void write_attr(hid_t obj, const char* name, double v) {
-  write_attr_scalar(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+void write_attr(hid_t obj, const char* name, double v, const std::string& path) {
+  write_attr_scalar(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v, path);
 }
-void write_attr(hid_t obj, const char* name, const std::string& v) {
+void write_attr(hid_t obj, const char* name, const std::string& v, const std::string& path) {
   // Variable-length UTF-8: h5py reads it back as a Python str.
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(type, H5T_VARIABLE);
   H5Tset_cset(type, H5T_CSET_UTF8);
   const char* text = v.c_str();
-  write_attr_scalar(obj, name, type, type, &text);
+  write_attr_scalar(obj, name, type, type, &text, path);
 }
 
 // ---- reading ----
@@ -170,33 +171,34 @@ void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint
     NamedTensors params = model.named_parameters();
     for (auto& [name, t] : params) write_floats(g_model, name, t.data(), t.shape(), tmp);
     // Tied head: one copy of the data, two names (h5py sees both keys).
-    H5Lcreate_hard(g_model, "transformer.wte.weight", g_model, "lm_head.weight", H5P_DEFAULT,
-                   H5P_DEFAULT);
+    if (H5Lcreate_hard(g_model, "transformer.wte.weight", g_model, "lm_head.weight", H5P_DEFAULT,
+                       H5P_DEFAULT) < 0)
+      fail(tmp, "cannot link lm_head.weight to transformer.wte.weight");
 
     const GPTConfig& c = model.config();
     Handle g_config(H5Gcreate2(file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-    write_attr(g_config, "vocab_size", c.vocab_size);
-    write_attr(g_config, "block_size", c.block_size);
-    write_attr(g_config, "n_layer", c.n_layer);
-    write_attr(g_config, "n_head", c.n_head);
-    write_attr(g_config, "n_embd", c.n_embd);
-    write_attr(g_config, "dropout", static_cast<double>(c.dropout));
-    write_attr(g_config, "bias", static_cast<int64_t>(c.bias));
-    write_attr(g_config, "attention", c.attention);
-    write_attr(g_config, "attn_window", c.attn_window);
-    write_attr(g_config, "run_config", extras.run_config);
-    write_attr(g_config, "format", std::string("tapegpt-checkpoint"));
-    write_attr(g_config, "format_version", static_cast<int64_t>(1));
+    write_attr(g_config, "vocab_size", c.vocab_size, tmp);
+    write_attr(g_config, "block_size", c.block_size, tmp);
+    write_attr(g_config, "n_layer", c.n_layer, tmp);
+    write_attr(g_config, "n_head", c.n_head, tmp);
+    write_attr(g_config, "n_embd", c.n_embd, tmp);
+    write_attr(g_config, "dropout", static_cast<double>(c.dropout), tmp);
+    write_attr(g_config, "bias", static_cast<int64_t>(c.bias), tmp);
+    write_attr(g_config, "attention", c.attention, tmp);
+    write_attr(g_config, "attn_window", c.attn_window, tmp);
+    write_attr(g_config, "run_config", extras.run_config, tmp);
+    write_attr(g_config, "format", std::string("tapegpt-checkpoint"), tmp);
+    write_attr(g_config, "format_version", static_cast<int64_t>(1), tmp);
 
     if (!extras.tokenizer_json.empty()) {
       Handle g(H5Gcreate2(file, "tokenizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-      write_attr(g, "json", extras.tokenizer_json);
+      write_attr(g, "json", extras.tokenizer_json, tmp);
     }
     if (extras.has_optimizer) {
       Handle g(H5Gcreate2(file, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
       Handle gm(H5Gcreate2(g, "m", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
       Handle gv(H5Gcreate2(g, "v", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-      write_attr(g, "step", extras.optimizer.step);
+      write_attr(g, "step", extras.optimizer.step, tmp);
       int64_t at = 0;
       for (auto& [name, t] : params) {
         write_floats(gm, name, extras.optimizer.m.data() + at, t.shape(), tmp);
@@ -207,14 +209,14 @@ void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint
     if (extras.has_state) {
       const TrainState& s = extras.state;
       Handle g(H5Gcreate2(file, "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-      write_attr(g, "iteration", s.iteration);
-      write_attr(g, "tokens_seen", s.tokens_seen);
-      write_attr(g, "best_val_loss", s.best_val_loss);
-      write_attr_u64(g, "dropout_seed", s.dropout_seed);
-      write_attr_u64(g, "dropout_offset", s.dropout_offset);
-      write_attr_u64(g, "data_seed", s.data_seed);
-      write_attr_u64(g, "data_epoch", s.data_epoch);
-      write_attr_u64(g, "data_cursor", s.data_cursor);
+      write_attr(g, "iteration", s.iteration, tmp);
+      write_attr(g, "tokens_seen", s.tokens_seen, tmp);
+      write_attr(g, "best_val_loss", s.best_val_loss, tmp);
+      write_attr_u64(g, "dropout_seed", s.dropout_seed, tmp);
+      write_attr_u64(g, "dropout_offset", s.dropout_offset, tmp);
+      write_attr_u64(g, "data_seed", s.data_seed, tmp);
+      write_attr_u64(g, "data_epoch", s.data_epoch, tmp);
+      write_attr_u64(g, "data_cursor", s.data_cursor, tmp);
     }
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) fail(tmp, "flush failed");
   }
@@ -227,7 +229,7 @@ void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint
   if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(path, "cannot rename " + tmp + " over it");
 }
 
-Checkpoint read_checkpoint(const std::string& path, bool with_optimizer) {
+Checkpoint read_checkpoint(const std::string& path) {
   Handle file = open_file(path);
   Checkpoint ck;
   {
@@ -290,24 +292,25 @@ Checkpoint read_checkpoint(const std::string& path, bool with_optimizer) {
     s.data_cursor = read_u64(g, "data_cursor", path, "state");
     ck.has_state = true;
   }
-  if (H5Lexists(file, "optimizer", H5P_DEFAULT) > 0) {
-    ck.has_optimizer = true;
-    if (with_optimizer) {
-      Handle g(H5Gopen2(file, "optimizer", H5P_DEFAULT), H5Gclose);
-      ck.optimizer.step = read_i64(g, "step", path, "optimizer");
-      Handle gm = open_group(g, "m", path), gv = open_group(g, "v", path);
-      GPT shape_only(ck.config);  // the parameter names and shapes, in flat order
-      ck.optimizer.m.resize(shape_only.flat_size());
-      ck.optimizer.v.resize(shape_only.flat_size());
-      int64_t at = 0;
-      for (auto& [name, t] : shape_only.named_parameters()) {
-        read_floats(gm, name, ck.optimizer.m.data() + at, t.shape(), path, "optimizer/m");
-        read_floats(gv, name, ck.optimizer.v.data() + at, t.shape(), path, "optimizer/v");
-        at += t.numel();
-      }
-    }
-  }
+  ck.has_optimizer = H5Lexists(file, "optimizer", H5P_DEFAULT) > 0;
   return ck;
+}
+
+OptimizerState read_optimizer(const std::string& path, const GPT& model) {
+  Handle file = open_file(path);
+  Handle g = open_group(file, "optimizer", path);
+  OptimizerState state;
+  state.step = read_i64(g, "step", path, "optimizer");
+  Handle gm = open_group(g, "m", path), gv = open_group(g, "v", path);
+  state.m.resize(model.flat_size());
+  state.v.resize(model.flat_size());
+  int64_t at = 0;
+  for (auto& [name, t] : model.named_parameters()) {
+    read_floats(gm, name, state.m.data() + at, t.shape(), path, "optimizer/m");
+    read_floats(gv, name, state.v.data() + at, t.shape(), path, "optimizer/v");
+    at += t.numel();
+  }
+  return state;
 }
 
 void load_weights(const std::string& path, GPT& model) {

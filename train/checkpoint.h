@@ -38,8 +38,8 @@ struct Checkpoint {
   GPTConfig config;
   std::string run_config;      // resolved run config (TOML text), may be empty
   std::string tokenizer_json;  // may be empty
-  bool has_optimizer = false;
-  OptimizerState optimizer;
+  bool has_optimizer = false;  // the file holds AdamW moments (read_optimizer reads them)
+  OptimizerState optimizer;    // written by save_checkpoint when has_optimizer
   bool has_state = false;
   TrainState state;
 };
@@ -47,8 +47,12 @@ struct Checkpoint {
 // Saves the model's weights plus whatever `extras` holds (config is taken from the model).
 void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint& extras);
 
-// Reads everything but the weights (cheap: `inspect`, building the model to load into).
-Checkpoint read_checkpoint(const std::string& path, bool with_optimizer = false);
+// Reads everything but the weights and the AdamW moments: the small part, enough to build the
+// model to load into.
+Checkpoint read_checkpoint(const std::string& path);
+
+// Reads the AdamW moments, in `model`'s flat order (its parameters give names and shapes).
+OptimizerState read_optimizer(const std::string& path, const GPT& model);
 
 // Loads the weights into a model whose config must match the file's (else an error naming the
 // first parameter whose shape differs, or that is missing).

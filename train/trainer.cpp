@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "autograd/tape.h"
+#include "data/file_util.h"
 #include "data/pair_dataset.h"
 #include "data/token_file.h"
 #include "train/checkpoint.h"
@@ -230,7 +231,7 @@ void Trainer::setup_model(bool resume) {
   state_.data_seed = config_.seed;
 
   if (!weights_from.empty()) {
-    Checkpoint ck = read_checkpoint(weights_from, /*with_optimizer=*/!resume_from.empty());
+    Checkpoint ck = read_checkpoint(weights_from);
     if (!ck.tokenizer_json.empty())
       tokenizer_ = tokenizer_from_json(ck.tokenizer_json, weights_from + " (tokenizer)");
     else if (!config_.dataset.empty())  // bare weights (e.g. exported): the dataset's tokenizer
@@ -257,10 +258,10 @@ void Trainer::setup_model(bool resume) {
       if (!ck.has_state || !ck.has_optimizer)
         throw std::runtime_error(resume_from + ": not a training checkpoint (no state/optimizer)");
       state_ = ck.state;
+      resumed_optimizer = read_optimizer(resume_from, *model_);
       std::fprintf(stderr, "tapegpt: resuming from %s at step %ld\n", resume_from.c_str(),
                    static_cast<long>(state_.iteration));
     }
-    if (!resume_from.empty()) resumed_optimizer = std::move(ck.optimizer);
   } else {
     if (config_.dataset.empty())
       throw std::invalid_argument("dataset: no dataset directory given (key `dataset`)");
@@ -338,7 +339,9 @@ void Trainer::save(const std::string& path) {
 }
 
 void Trainer::log_line(const std::string& json) {
-  std::ofstream(metrics_path_, std::ios::app) << json << "\n";
+  std::ofstream out(metrics_path_, std::ios::app);
+  out << json << "\n";
+  if (!out.flush()) throw std::runtime_error(metrics_path_ + ": cannot append a metrics line");
 }
 
 TrainSummary Trainer::run() {
@@ -359,7 +362,7 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
   const int64_t accum = config_.gradient_accumulation_steps;
   TrainSummary summary;
   summary.best_val_loss = state_.best_val_loss;
-  std::ofstream(fs::path(config_.out_dir) / "config.toml") << resolved_config_;
+  write_file_atomic((fs::path(config_.out_dir) / "config.toml").string(), resolved_config_);
 
   // A resumed run keeps the metrics up to its checkpoint and rewrites what came after.
   if (state_.iteration > 0 && fs::exists(metrics_path_)) {
@@ -371,9 +374,9 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
       const int64_t step = std::strtoll(line.c_str() + at + 8, nullptr, 10);
       if (step <= state_.iteration) kept += line + "\n";
     }
-    std::ofstream(metrics_path_) << kept;
+    write_file_atomic(metrics_path_, kept);
   } else if (state_.iteration == 0) {
-    std::ofstream(metrics_path_, std::ios::trunc);
+    write_file_atomic(metrics_path_, "");
   }
   // A fresh run replaces a previous run's checkpoints (as nanoGPT overwrites its ckpt.pt): left
   // in out_dir, they would be taken for this run's by pruning and --resume. run() has moved them
@@ -408,6 +411,7 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
 
   if (state_.iteration == 0) evaluate_and_save(0, false);
   Batch batch;
+  const int64_t first_step = state_.iteration;  // a resumed run's clock starts here
   double tokens_since = 0;
   auto window_start = Clock::now();
   for (int64_t it = state_.iteration; it < config_.max_iters; it++) {
@@ -450,10 +454,10 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
                json_number(summary.last_train_loss) + ", \"lr\": " + json_number(lr) +
                ", \"grad_norm\": " + json_number(norm) + ", \"tokens_per_s\": " +
                json_number(tps) + ", \"elapsed_s\": " + json_number(elapsed) + "}");
-      const int64_t done = step - 0, total = config_.max_iters;
-      const double eta = elapsed / std::max<int64_t>(1, step) * (total - done);
+      const int64_t total = config_.max_iters;
+      const double eta = elapsed / std::max<int64_t>(1, step - first_step) * (total - step);
       if (tty) {
-        const int width = 30, filled = static_cast<int>(width * done / std::max<int64_t>(1, total));
+        const int width = 30, filled = static_cast<int>(width * step / std::max<int64_t>(1, total));
         std::printf("\r\033[K[%s%s] %ld/%ld loss %.4f lr %.2e %.0f tok/s ETA %dm%02ds",
                     std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
                     static_cast<long>(step), static_cast<long>(total), summary.last_train_loss,
@@ -465,8 +469,11 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
       }
       std::fflush(stdout);
     }
-    if (step % config_.eval_interval == 0 || step == config_.max_iters)
+    if (step % config_.eval_interval == 0 || step == config_.max_iters) {
       evaluate_and_save(step, true);
+      tokens_since = 0;  // tokens/s counts training only, not evaluation and saving
+      window_start = Clock::now();
+    }
   }
   if (tty) std::printf("\n");
   summary.iterations = state_.iteration;

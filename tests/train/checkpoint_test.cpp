@@ -59,7 +59,8 @@ TEST(Checkpoint, RoundTripIsBitExact) {
   EXPECT_EQ(std::memcmp(loaded->flat_values(), model.flat_values(),
                         sizeof(float) * model.flat_size()),
             0);
-  Checkpoint ck = read_checkpoint(path, true);
+  Checkpoint ck = read_checkpoint(path);
+  ck.optimizer = read_optimizer(path, *loaded);
   EXPECT_EQ(ck.config.attention, "dense,local");
   EXPECT_EQ(ck.config.attn_window, 4);
   EXPECT_EQ(ck.run_config, extras.run_config);

@@ -6,6 +6,7 @@
 // Ops are recorded in execution order, which is already a topological order, so backward is a
 // single reverse walk — no graph sort needed.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -30,7 +31,9 @@ class Tape {
   void record(F&& backward_step) {
     using Closure = std::decay_t<F>;
     static_assert(alignof(Closure) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "over-aligned closure");
-    records_.reserve(records_.size() + 1);  // nothing below may throw once the closure exists
+    // Grow before the closure exists (nothing below may throw), and geometrically: reserve(n)
+    // allocates exactly n, which would copy the whole list once per record.
+    if (records_.size() == records_.capacity()) records_.reserve(std::max<size_t>(64, 2 * records_.size()));
     void* at = arena_.allocate(sizeof(Closure), alignof(Closure));
     new (at) Closure(std::forward<F>(backward_step));
     records_.push_back({at, [](void* c) { (*static_cast<Closure*>(c))(); },

@@ -19,70 +19,67 @@ namespace {
 
 struct BenchArgs {
   TrainConfig train;  // a training config file works as it is: model shape, batch_size, seed
-  GPTConfig model;    // resolved from train.model
-  int64_t batch_size = 12;
   int64_t steps = 20;
   int64_t warmup = 3;
-  uint64_t seed = 1337;
   bool json = false;
   bool profile = false;
   std::string mode = "train";
-  int64_t prompt_len = 16, gen_tokens = 128;
+  int64_t prompt_len = 16, gen_tokens = 128, top_k = 0;
 };
 
-void run_bench(BenchArgs a) {
+void run_bench(const BenchArgs& a) {
   require_at_least("bench: --steps", a.steps, 1);
   require_at_least("bench: --warmup", a.warmup, 0);
   require_at_least("bench: --batch_size", a.train.batch_size, 1);
   require_at_least("bench: --prompt_len", a.prompt_len, 1);
   require_at_least("bench: --gen_tokens", a.gen_tokens, 1);
-  a.model = a.train.model;
-  a.batch_size = a.train.batch_size;
-  a.seed = a.train.seed;
-  if (a.model.vocab_size == 0) {  // from the dataset's tokenizer, as `train` does
+  require_at_least("bench: --top_k", a.top_k, 0);
+  GPTConfig model = a.train.model;
+  const int64_t batch_size = a.train.batch_size;
+  if (model.vocab_size == 0) {  // from the dataset's tokenizer, as `train` does
     if (a.train.dataset.empty())
       throw std::invalid_argument("vocab_size: give --vocab_size or a --dataset with a tokenizer");
-    a.model.vocab_size =
+    model.vocab_size =
         load_tokenizer((std::filesystem::path(a.train.dataset) / "tokenizer.json").string())->vocab_size();
   }
-  a.model.validate();
+  model.validate();
   if (a.mode == "attention") {  // one attention op, forward + backward, batch_size sequences
-    const double ms = bench_attention(a.batch_size, a.model.block_size, a.model.n_embd,
-                                      static_cast<int>(a.model.n_head),
-                                      a.model.attention == "local" ? static_cast<int>(a.model.attn_window) : 0,
+    const double ms = bench_attention(batch_size, model.block_size, model.n_embd,
+                                      static_cast<int>(model.n_head),
+                                      model.attention == "local" ? static_cast<int>(model.attn_window) : 0,
                                       a.steps);
     std::printf("{\"impl\": \"tapegpt\", \"mode\": \"attention\", \"attention\": \"%s\", "
                 "\"attn_window\": %ld, \"block_size\": %ld, \"n_embd\": %ld, \"n_head\": %ld, "
                 "\"batch_size\": %ld, \"fwd_bwd_ms_median\": %.3f, \"peak_rss_mb\": %.1f}\n",
-                a.model.attention.c_str(), (long)a.model.attn_window, (long)a.model.block_size,
-                (long)a.model.n_embd, (long)a.model.n_head, (long)a.batch_size, ms, peak_rss_mb());
+                model.attention.c_str(), (long)model.attn_window, (long)model.block_size,
+                (long)model.n_embd, (long)model.n_head, (long)batch_size, ms, peak_rss_mb());
     return;
   }
   if (a.mode == "generate") {
-    GenerationBenchResult g =
-        bench_generation(a.model, a.prompt_len, a.gen_tokens, a.steps, a.warmup, a.seed);
+    GenerationBenchResult g = bench_generation(model, a.prompt_len, a.gen_tokens, a.top_k,
+                                               a.steps, a.warmup, a.train.seed);
     std::printf("{\"impl\": \"tapegpt\", \"mode\": \"generate\", \"kv_cache\": true, "
                 "\"threads\": %d, \"n_layer\": %ld, \"n_embd\": %ld, \"vocab_size\": %ld, \"block_size\": %ld, "
-                "\"prompt_len\": %ld, \"gen_tokens\": %ld, \"gen_ms_median\": %.3f, "
+                "\"prompt_len\": %ld, \"gen_tokens\": %ld, \"top_k\": %ld, \"gen_ms_median\": %.3f, "
                 "\"tokens_per_s\": %.2f, \"weight_mb_per_token\": %.1f, "
                 "\"weight_gb_per_s\": %.2f, \"read_gb_per_s\": %.2f, \"bandwidth_fraction\": %.3f, "
                 "\"heap_allocations_per_token\": %.2f, \"peak_rss_mb\": %.1f}\n",
-                num_threads(), (long)a.model.n_layer, (long)a.model.n_embd, (long)a.model.vocab_size,
-                (long)a.model.block_size, (long)a.prompt_len, (long)a.gen_tokens, g.ms_median,
+                num_threads(), (long)model.n_layer, (long)model.n_embd, (long)model.vocab_size,
+                (long)model.block_size, (long)a.prompt_len, (long)a.gen_tokens, (long)a.top_k, g.ms_median,
                 g.tokens_per_s, g.weight_bytes_per_token / 1e6, g.achieved_gb_per_s,
                 g.read_gb_per_s, g.achieved_gb_per_s / g.read_gb_per_s,
                 g.heap_allocations_per_token, g.peak_rss_mb);
     return;
   }
-  BenchResult r = bench_training(a.model, a.batch_size, a.steps, a.warmup, a.seed, a.profile);
+  BenchResult r = bench_training(model, batch_size, a.steps, a.warmup, a.train.seed, a.profile);
   if (a.json) {
-    std::printf("%s\n", bench_json(a.model, r).c_str());
+    std::printf("%s\n", bench_json(model, r).c_str());
     return;
   }
   std::printf("model        L%ld H%ld C%ld T%ld V%ld, %ld parameters, batch %ld, %ld threads\n",
-              (long)a.model.n_layer, (long)a.model.n_head, (long)a.model.n_embd,
-              (long)a.model.block_size, (long)a.model.vocab_size, (long)r.params,
-              (long)a.batch_size, (long)r.threads);
+              (long)model.n_layer, (long)model.n_head, (long)model.n_embd,
+              (long)model.block_size, (long)model.vocab_size, (long)r.params,
+              (long)batch_size, (long)r.threads);
   std::printf("step         %.2f ms median (min %.2f): forward %.2f, backward %.2f, AdamW %.2f\n",
               r.step_ms_median, r.step_ms_min, r.fwd_ms_median, r.bwd_ms_median,
               r.opt_ms_median);
@@ -129,6 +126,8 @@ void add_bench(CLI::App& app) {
       ->check(CLI::IsMember({"train", "generate", "attention"}))->capture_default_str();
   cmd->add_option("--prompt_len", a->prompt_len, "generate: prompt tokens")->capture_default_str();
   cmd->add_option("--gen_tokens", a->gen_tokens, "generate: new tokens")->capture_default_str();
+  cmd->add_option("--top_k", a->top_k, "generate: sample from the k most likely (0: all)")
+      ->capture_default_str();
   cmd->callback([cmd, a, config_file] {
     apply_config_file(cmd, *config_file);
     run_bench(*a);

@@ -3,11 +3,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "cli/commands.h"
+#include "data/file_util.h"
 #include "data/pair_dataset.h"
 #include "data/token_file.h"
 #include "data/tokenizer.h"
@@ -24,10 +23,6 @@ struct EvalArgs {
   bool json = false;
 };
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 void run_eval(const EvalArgs& a) {
   if (a.max_batches < 0)
     throw std::invalid_argument("eval: --max_batches must be 0 (all) or positive, got " +
@@ -42,24 +37,22 @@ void run_eval(const EvalArgs& a) {
     return tokenizer_from_json(ck.tokenizer_json, a.checkpoint + " (tokenizer)");
   };
   if (!std::filesystem::exists(a.data)) throw std::runtime_error(a.data + ": no such file");
-  if (ends_with(a.data, ".bin")) {
+  if (std::filesystem::path(a.data).extension() == ".bin") {
     auto file = TokenFile::open_shared(a.data);
     if (file->vocab_size() > ck.config.vocab_size)
       throw std::runtime_error(a.data + ": vocab size " + std::to_string(file->vocab_size()) +
                                " exceeds the model's " + std::to_string(ck.config.vocab_size));
     data = std::make_unique<SlidingWindowDataset>(file, T, T);
-  } else if (ends_with(a.data, ".jsonl") || ends_with(a.data, ".tsv")) {
+  } else if (is_pairs_file(a.data)) {
     auto tok = tokenizer();
     data = std::make_unique<PairDataset>(PairDataset::from_file(a.data, *tok, T));
   } else {  // text: encoded with the checkpoint's tokenizer
     if (!std::filesystem::is_regular_file(a.data))
       throw std::runtime_error(a.data + ": not a file");
     auto tok = tokenizer();
-    std::ifstream in(a.data, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
+    const std::string text = read_file(a.data);
     try {
-      data = std::make_unique<SlidingWindowDataset>(tok->encode(s.str()), tok->vocab_size(), T, T);
+      data = std::make_unique<SlidingWindowDataset>(tok->encode(text), tok->vocab_size(), T, T);
     } catch (const std::exception& e) {  // bytes that are not UTF-8, too few tokens, ...
       throw std::runtime_error(a.data + ": " + e.what());
     }

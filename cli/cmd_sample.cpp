@@ -1,14 +1,12 @@
 // tapegpt sample — generation, printed token by token as it is produced.
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 
 #include "cli/commands.h"
 #include "cli/config_file.h"
+#include "data/file_util.h"
 #include "data/tokenizer.h"
 #include "train/checkpoint.h"
 #include "train/sampler.h"
@@ -46,14 +44,7 @@ void run_sample(const SampleArgs& a) {
   auto model = load_model(a.checkpoint);
   model->set_training(false);
   std::string prompt = a.prompt;
-  if (!a.prompt_file.empty()) {
-    std::ifstream in(a.prompt_file, std::ios::binary);
-    if (!in || !std::filesystem::is_regular_file(a.prompt_file))
-      throw std::runtime_error(a.prompt_file + ": cannot open prompt file");
-    std::stringstream s;
-    s << in.rdbuf();
-    prompt = s.str();
-  }
+  if (!a.prompt_file.empty()) prompt = read_file(a.prompt_file);
   std::vector<int32_t> ids;
   try {
     ids = tokenizer->encode(prompt);

@@ -1,6 +1,7 @@
 // pair_dataset.cpp — see pair_dataset.h.
 #include "data/pair_dataset.h"
 
+#include <filesystem>
 #include <stdexcept>
 
 #include "data/file_util.h"
@@ -8,10 +9,6 @@
 
 namespace tg {
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string tsv_unescape(const std::string& s, const std::string& where) {
   std::string out;
@@ -34,10 +31,14 @@ std::string tsv_unescape(const std::string& s, const std::string& where) {
 
 }  // namespace
 
+bool is_pairs_file(const std::string& path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  return ext == ".jsonl" || ext == ".json" || ext == ".tsv";
+}
+
 std::vector<PromptCompletion> read_prompt_completion_file(const std::string& path) {
-  const bool jsonl = ends_with(path, ".jsonl") || ends_with(path, ".json");
-  const bool tsv = ends_with(path, ".tsv");
-  if (!jsonl && !tsv) throw std::runtime_error(path + ": unknown pairs format (expected a .jsonl or .tsv file)");
+  if (!is_pairs_file(path)) throw std::runtime_error(path + ": unknown pairs format (expected a .jsonl, .json or .tsv file)");
+  const bool jsonl = std::filesystem::path(path).extension() != ".tsv";
   const std::string text = read_file(path);
   std::vector<PromptCompletion> pairs;
   size_t start = 0;

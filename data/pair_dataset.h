@@ -26,6 +26,9 @@ struct PromptCompletion {
   int64_t line = 0;  // source line (1-based), for errors; 0 when not from a file
 };
 
+// True for the pair formats' extensions: .jsonl, .json, .tsv.
+bool is_pairs_file(const std::string& path);
+
 // Reads a .jsonl/.json or .tsv file; errors name the file and line.
 std::vector<PromptCompletion> read_prompt_completion_file(const std::string& path);
 

@@ -18,6 +18,18 @@ GPTConfig validated(const GPTConfig& c) {
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
+// Shape checks: rank 2, not empty, T within block_size.
+void check_ids(const GPTConfig& config, const Ids& ids, const char* what) {
+  if (ids.shape.size() != 2 || shape_numel(ids.shape) != ids.numel())
+    throw std::invalid_argument(std::string(what) + ": expected shape [B, T], got " +
+                                shape_str(ids.shape));
+  if (ids.shape[0] <= 0 || ids.shape[1] <= 0)
+    throw std::invalid_argument(std::string(what) + ": empty batch " + shape_str(ids.shape));
+  if (ids.shape[1] > config.block_size)
+    throw std::invalid_argument(std::string(what) + ": sequence length T=" +
+                                std::to_string(ids.shape[1]) + " exceeds block_size=" +
+                                std::to_string(config.block_size));
+}
 }  // namespace
 
 GPT::GPT(const GPTConfig& config, uint64_t seed)
@@ -96,26 +108,18 @@ float* GPT::flat_grads() {
   return flat_grads_.get();
 }
 
-void check_ids(const GPTConfig& config, const Ids& ids, const char* what) {
-  if (ids.shape.size() != 2 || shape_numel(ids.shape) != ids.numel())
-    throw std::invalid_argument(std::string(what) + ": expected shape [B, T], got " +
-                                shape_str(ids.shape));
-  if (ids.shape[0] <= 0 || ids.shape[1] <= 0)
-    throw std::invalid_argument(std::string(what) + ": empty batch " + shape_str(ids.shape));
-  if (ids.shape[1] > config.block_size)
-    throw std::invalid_argument(std::string(what) + ": sequence length T=" +
-                                std::to_string(ids.shape[1]) + " exceeds block_size=" +
-                                std::to_string(config.block_size));
+void GPT::check_vocabulary(const int32_t* ids, int64_t count, const char* what) const {
+  for (int64_t i = 0; i < count; i++)
+    if (ids[i] < 0 || ids[i] >= config_.vocab_size)
+      throw std::out_of_range(std::string(what) + ": token id " + std::to_string(ids[i]) +
+                              " is outside the vocabulary (vocab_size=" +
+                              std::to_string(config_.vocab_size) + ")");
 }
 
 GPTOutput GPT::forward(const Ids& ids, const Ids* targets, bool want_logits) {
   check_ids(config_, ids, "input ids");
+  check_vocabulary(ids.data.data(), ids.numel(), "input ids");
   const int64_t T = ids.shape[1];
-  for (int64_t i = 0; i < ids.numel(); i++)
-    if (ids.data[i] < 0 || ids.data[i] >= config_.vocab_size)
-      throw std::out_of_range("input ids: token id " + std::to_string(ids.data[i]) +
-                              " is outside the vocabulary (vocab_size=" +
-                              std::to_string(config_.vocab_size) + ")");
   if (targets && targets->shape != ids.shape)
     throw std::invalid_argument("targets: shape " + shape_str(targets->shape) +
                                 " differs from input ids " + shape_str(ids.shape));

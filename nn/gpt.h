@@ -85,6 +85,8 @@ class GPT : public Module {
  private:
   void flatten_parameters();
   void check_kv_cache(const KVCache& cache) const;  // throws unless new_kv_cache() made it
+  // Throws std::out_of_range "<what>: token id … is outside the vocabulary (vocab_size=…)".
+  void check_vocabulary(const int32_t* ids, int64_t count, const char* what) const;
 
   GPTConfig config_;
   Ids positions_;  // 0..T-1 for the last T seen
@@ -94,9 +96,5 @@ class GPT : public Module {
   int64_t flat_size_ = 0;
   std::vector<Tensor> parameters_;  // handles on the slices, for zero_grad and flat_grads
 };
-
-// A pure-function view of the model config check: throws std::invalid_argument naming the bad
-// value when ids do not fit this config (wrong rank, T too long, id out of range).
-void check_ids(const GPTConfig& config, const Ids& ids, const char* what);
 
 }  // namespace tg

@@ -66,11 +66,7 @@ void GPT::check_kv_cache(const KVCache& cache) const {
 Tensor GPT::forward_tokens(const int32_t* tokens, int64_t count, KVCache& cache) const {
   check_kv_cache(cache);
   if (count <= 0) throw std::invalid_argument("forward_tokens: no tokens");
-  for (int64_t i = 0; i < count; i++)
-    if (tokens[i] < 0 || tokens[i] >= config_.vocab_size)
-      throw std::out_of_range("token id " + std::to_string(tokens[i]) +
-                              " is outside the vocabulary (vocab_size=" +
-                              std::to_string(config_.vocab_size) + ")");
+  check_vocabulary(tokens, count, "prompt");
   if (cache.length + count > config_.block_size)
     throw std::invalid_argument("forward_tokens: " + std::to_string(count) +
                                 " more positions do not fit the cache (" +

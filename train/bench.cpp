@@ -159,8 +159,8 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
 }
 
 GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_len,
-                                       int64_t gen_tokens, int64_t runs, int64_t warmup,
-                                       uint64_t seed) {
+                                       int64_t gen_tokens, int64_t top_k, int64_t runs,
+                                       int64_t warmup, uint64_t seed) {
   GPT model(config, seed);
   model.set_training(false);
   Rng rng{seed + 1, 0};
@@ -168,6 +168,7 @@ GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_l
   for (auto& t : prompt) t = static_cast<int32_t>(rng.next_bits() % config.vocab_size);
   SampleOptions options;
   options.max_new_tokens = gen_tokens;
+  options.top_k = top_k;
   std::vector<double> ms;
   // Allocations while tokens are produced (the prompt's encoding excluded): from the first
   // token's callback to the end of each timed run.
@@ -195,7 +196,8 @@ GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_l
   r.ms_median = median(ms);
   r.tokens_per_s = gen_tokens / (r.ms_median * 1e-3);
   r.peak_rss_mb = peak_rss_mb();
-  // Every weight is read once per token (wpe: one row, ignored); wte twice (input row + head).
+  // Every weight is read once per token: wte by the head (its input row is one row, ignored
+  // like wpe's one row).
   r.weight_bytes_per_token = 4.0 * (model.num_parameters() - config.block_size * config.n_embd);
   r.achieved_gb_per_s = r.weight_bytes_per_token * r.tokens_per_s / 1e9;
   r.heap_allocations_per_token = heap_per_token;

@@ -38,10 +38,11 @@ struct GenerationBenchResult {
 };
 
 // Batch 1, a random prompt of prompt_len tokens, gen_tokens new tokens with the KV cache
-// (the PyTorch reference's generation benchmark, which recomputes without a cache).
+// (the PyTorch reference's generation benchmark, which recomputes without a cache), sampled
+// from the top_k most likely tokens (0: all of them).
 GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_len,
-                                       int64_t gen_tokens, int64_t runs, int64_t warmup,
-                                       uint64_t seed);
+                                       int64_t gen_tokens, int64_t top_k, int64_t runs,
+                                       int64_t warmup, uint64_t seed);
 
 // Forward + backward of one causal_attention op on random qkv [B, T, 3C]: median ms.
 // window 0 = dense. (The attention op alone: the c_attn/c_proj projections cost the same for

@@ -30,12 +30,15 @@ int32_t sample_token(const float* logits, int64_t V, const SampleOptions& o, Rng
   }
   // Candidates ranked by logit, most likely first, ties by id; only the top k need ranking.
   int64_t keep = (o.top_k > 0 && o.top_k < V) ? o.top_k : V;
-  std::vector<int32_t> order(V);
+  // Scratch kept between calls: a generated token allocates nothing.
+  static thread_local std::vector<int32_t> order;
+  static thread_local std::vector<double> p;
+  order.resize(V);
   std::iota(order.begin(), order.end(), 0);
   std::partial_sort(order.begin(), order.begin() + keep, order.end(), [&](int32_t a, int32_t b) {
     return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
   });
-  std::vector<double> p(keep);
+  p.resize(keep);
   double total = 0.0;
   for (int64_t i = 0; i < keep; i++)
     total += p[i] = std::exp((logits[order[i]] - logits[order[0]]) / o.temperature);

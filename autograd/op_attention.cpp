@@ -231,13 +231,13 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
       const HeadThreads heads;
       // Per thread: dP of one block, P's block when it was not kept, and, unless the GEMMs
       // work in place, copies of q, k, v, dy and the sums dq, dk, dv ([T, HS] each).
-      const int64_t block_size = band.block * band.max_span;
-      const int64_t per_thread = (in_place ? 0 : 7 * T * HS) + (keep_p ? 1 : 2) * block_size;
+      const int64_t block_floats = band.block * band.max_span;
+      const int64_t per_thread = (in_place ? 0 : 7 * T * HS) + (keep_p ? 1 : 2) * block_floats;
       Tensor scratch = Tensor::empty({heads.count * per_thread});
       parallel_for(B * NH, true, [&](int64_t bh) {
         const int64_t b = bh / NH, h = bh % NH;
         float* own = scratch.data() + heads.slot() * per_thread;
-        float *dp = own, *p_scratch = dp + block_size;
+        float *dp = own, *p_scratch = dp + block_floats;
         const float* slices = QKV + b * T * ld + h * HS;
         HeadRows head{slices, slices + C, slices + 2 * C, ld};
         const float* dy_h = dY + b * T * C + h * HS;  // row t at + t·C
@@ -247,7 +247,7 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
         // In place, dq, dk and dv are stored or added straight into the gradient; otherwise they
         // are summed over the blocks in zeroed copies, then moved there.
         if (!in_place) {
-          float *q = p_scratch + (keep_p ? 0 : block_size), *k = q + T * HS, *v = k + T * HS;
+          float *q = p_scratch + (keep_p ? 0 : block_floats), *k = q + T * HS, *v = k + T * HS;
           float* dy = v + T * HS;
           pack_head(slices, ld, T, HS, C, q, k, v);
           for (int64_t t = 0; t < T; t++) copy_floats(dy_h + t * C, HS, dy + t * HS);
@@ -290,10 +290,6 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
   }
   return y;
 }
-
-}  // namespace tg
-
-namespace tg {
 
 void attend_cached(const float* q, const float* K, const float* V, int64_t C, int n_head,
                    int64_t first, int64_t last, float* Y, float* p) {

@@ -55,6 +55,8 @@ Tensor gelu(const Tensor& x) {
         ConstArrayMap v(X + at, count), dy(dY + at, count);
         ArrayMap dx(dX + at, count);
         Array th = (kSqrt2OverPi * (v + kCubic * v.cube())).tanh();
+        // A lazy expression on purpose, evaluated once by the assignment below; it refers only
+        // to the maps and the named th, which outlive it.
         auto d = dy * (0.5f * (1.0f + th) +
                        0.5f * v * (1.0f - th.square()) * kSqrt2OverPi * (1.0f + 3.0f * kCubic * v.square()));
         if (fresh)

@@ -80,6 +80,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
           const float mean_gx =
               row_sum(C, [=](int64_t c) { return dyr[c] * W[c] * (xr[c] - m) * s; }) / C;
           const Row x(xr, C), dy(dyr, C), w(W, C);
+          // Lazy expressions on purpose, fused into one loop by the assignment below; they refer
+          // only to the maps and scalars above, which outlive them.
           const auto xhat = (x - m) * s;
           const auto g = dy * w;
           const auto d = s * (g - mean_g - xhat * mean_gx);

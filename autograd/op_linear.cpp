@@ -14,27 +14,27 @@
 
 namespace tg {
 
-void linear_rows(const float* x, int64_t rows, int64_t in, const float* weight, const float* b,
-                 int64_t out_features, const float* R, float* Y) {
-  if (b && !R) {  // the bias goes in as the product is stored
-    gemm_plus_bias(false, true, rows, out_features, in, x, in, weight, in, b, Y, out_features);
+void linear_rows(const float* x, int64_t rows, int64_t in, const float* weight,
+                 const float* bias, int64_t out, const float* residual, float* y) {
+  if (bias && !residual) {  // the bias goes in as the product is stored
+    gemm_plus_bias(false, true, rows, out, in, x, in, weight, in, bias, y, out);
     return;
   }
   float beta = 0.0f;
-  if (b || R) {  // the GEMM then adds onto them (beta = 1)
-    parallel_for(rows, rows * out_features > kParallelMinWork, [&](int64_t r) {
-      float* yr = Y + r * out_features;
-      const float* rr = R ? R + r * out_features : nullptr;
-      if (rr && b)
-        for (int64_t o = 0; o < out_features; o++) yr[o] = rr[o] + b[o];
+  if (bias || residual) {  // the GEMM then adds onto them (beta = 1)
+    parallel_for(rows, rows * out > kParallelMinWork, [&](int64_t r) {
+      float* yr = y + r * out;
+      const float* rr = residual ? residual + r * out : nullptr;
+      if (rr && bias)
+        for (int64_t o = 0; o < out; o++) yr[o] = rr[o] + bias[o];
       else if (rr && rr != yr)
-        std::copy_n(rr, out_features, yr);
-      else if (b)
-        std::copy_n(b, out_features, yr);
+        std::copy_n(rr, out, yr);
+      else if (bias)
+        std::copy_n(bias, out, yr);
     });
     beta = 1.0f;
   }
-  gemm(false, true, rows, out_features, in, 1.0f, x, in, weight, in, beta, Y, out_features);
+  gemm(false, true, rows, out, in, 1.0f, x, in, weight, in, beta, y, out);
 }
 
 namespace {

@@ -24,8 +24,17 @@ struct Rng {
   }
   void advance(uint64_t n) { offset += n; }
 
-  uint64_t next_bits() { return mix(mix(seed) ^ offset++); }
-  float next_uniform() { return static_cast<float>(next_bits() >> 40) * (1.0f / 16777216.0f); }
+  // The same draws, advancing past them.
+  uint64_t next_bits() {
+    const uint64_t bits = bits_at(0);
+    advance(1);
+    return bits;
+  }
+  float next_uniform() {
+    const float u = uniform_at(0);
+    advance(1);
+    return u;
+  }
   // Standard normal (Box-Muller) from draws 2i and 2i+1 after the offset, without advancing:
   // threads can fill a tensor in any order and get the same numbers.
   float normal_at(uint64_t i) const;

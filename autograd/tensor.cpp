@@ -89,9 +89,6 @@ int64_t Tensor::size(int axis) const {
 }
 int64_t Tensor::numel() const { return impl_->numel; }
 float* Tensor::data() const { return impl_->value; }
-std::vector<float> Tensor::to_vector() const {
-  return std::vector<float>(impl_->value, impl_->value + impl_->numel);
-}
 
 bool Tensor::requires_grad() const { return impl_->requires_grad; }
 void Tensor::set_requires_grad(bool on) { impl_->requires_grad = on; }

@@ -70,7 +70,6 @@ class Tensor {
 
   // A Tensor is a handle (like shared_ptr): const-ness of the handle does not freeze the data.
   float* data() const;
-  std::vector<float> to_vector() const;
 
   bool requires_grad() const;
   void set_requires_grad(bool on);
@@ -100,14 +99,14 @@ class Tensor {
   void bind_storage(std::shared_ptr<float> value_owner, float* value,
                     std::shared_ptr<float> grad_owner, float* grad);
 
-  const TensorImpl* impl() const { return impl_.get(); }
   bool same_as(const Tensor& other) const { return impl_ == other.impl_; }
 
  private:
   std::shared_ptr<TensorImpl> impl_;
 };
 
-// Throws std::invalid_argument("<what>: expected <expected>, got <shape>") on a mismatch.
+// Throws std::invalid_argument("<what>: expected shape <expected>, got <shape>") on a mismatch
+// ("<what>: tensor is undefined" for an undefined one).
 void check_shape(const Tensor& t, const Shape& expected, const char* what);
 
 }  // namespace tg

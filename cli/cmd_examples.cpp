@@ -2,9 +2,10 @@
 // classic illustration does: one row per position, the tokens so far (input features) and the
 // token that follows (the correct output label), decoded back to text.
 //
-// The rows come from the real SlidingWindowDataset with stride = block_size, so the table is
-// exactly what training sees: within a window the context grows one token per row; a new window
-// starts with an empty context; a last partial window is dropped (and said so).
+// The rows come from the real SlidingWindowDataset (stride block_size unless --stride says
+// otherwise), so the table is exactly what training sees: within a window the context grows one
+// token per row; a new window starts with an empty context; a last partial window is dropped
+// (and said so).
 // Without --tokenizer, a char tokenizer is built from the text itself.
 #include <algorithm>
 #include <cstdio>
@@ -57,7 +58,8 @@ std::string printable(const std::string& s, size_t* width) {
   return out;
 }
 
-// Keeps the last max_tokens of ids so the column stays readable ("…" marks the cut).
+// Keeps the last of ids that fit kMaxInputColumns columns, so the table stays readable ("…"
+// marks the cut).
 std::string input_cell(const Tokenizer& tok, const int32_t* ids, int64_t n, size_t* width) {
   int64_t first = 0;
   std::string cell;
@@ -118,16 +120,16 @@ void add_examples(CLI::App& app) {
       size_t in_width;
     };
     std::vector<Row> rows;
-    std::vector<int32_t> in(T), tg(T);
+    std::vector<int32_t> in(T), targets(T);
     int64_t count = 0;
     for (int64_t k = 0; k < data.num_examples(); ++k) {
-      data.example(k, in.data(), tg.data());
+      data.example(k, in.data(), targets.data());
       for (int64_t t = 0; t < T; ++t) {
         Row r;
         r.num = std::to_string(++count);
         r.in = input_cell(*tok, in.data(), t + 1, &r.in_width);
         size_t w;
-        r.out = printable(tok->token_bytes(tg[t]), &w);
+        r.out = printable(tok->token_bytes(targets[t]), &w);
         rows.push_back(std::move(r));
       }
     }

@@ -81,10 +81,10 @@ void GPT::init_weights(uint64_t seed) {
     } else if (name.find(".ln_") != std::string::npos) {
       std::fill_n(v, t.numel(), 1.0f);
     } else {
-      const float std = ends_with(name, "c_proj.weight") ? residual_std : 0.02f;
+      const float stddev = ends_with(name, "c_proj.weight") ? residual_std : 0.02f;
       // Scalar logf and cosf take ~25 ns a value: GPT-2's 124M would take 3 s on one thread.
       parallel_for(t.numel(), t.numel() > kParallelMinWork,
-                   [&](int64_t i) { v[i] = std * rng.normal_at(i); });
+                   [&](int64_t i) { v[i] = stddev * rng.normal_at(i); });
       rng.advance(2 * t.numel());
     }
   }

@@ -87,8 +87,8 @@ Tensor GPT::forward_tokens(const int32_t* tokens, int64_t count, KVCache& cache)
     for (size_t i = 0; i < h.size(); i++) {
       const Block& b = *h[i];
       float *K = cache.k[i].data(), *V_ = cache.v[i].data();
-      layer_norm_rows(x, n, C, b.ln_1.weight.data(), data_or_null(b.ln_1.bias), 1e-5f, normed,
-                      nullptr, nullptr);
+      layer_norm_rows(x, n, C, b.ln_1.weight.data(), data_or_null(b.ln_1.bias), LayerNorm::kEps,
+                      normed, nullptr, nullptr);
       linear_rows(normed, n, C, b.attn.c_attn.weight.data(), data_or_null(b.attn.c_attn.bias),
                   3 * C, nullptr, qkv);
       for (int64_t r = 0; r < n; r++) {  // cache the new keys and values first: rows attend
@@ -103,8 +103,8 @@ Tensor GPT::forward_tokens(const int32_t* tokens, int64_t count, KVCache& cache)
       });
       linear_rows(attended, n, C, b.attn.c_proj.weight.data(), data_or_null(b.attn.c_proj.bias),
                   C, x, x);
-      layer_norm_rows(x, n, C, b.ln_2.weight.data(), data_or_null(b.ln_2.bias), 1e-5f, normed,
-                      nullptr, nullptr);
+      layer_norm_rows(x, n, C, b.ln_2.weight.data(), data_or_null(b.ln_2.bias), LayerNorm::kEps,
+                      normed, nullptr, nullptr);
       linear_rows(normed, n, C, b.mlp.c_fc.weight.data(), data_or_null(b.mlp.c_fc.bias), 4 * C,
                   nullptr, hidden);
       gelu_values(hidden, n * 4 * C, hidden);
@@ -115,8 +115,8 @@ Tensor GPT::forward_tokens(const int32_t* tokens, int64_t count, KVCache& cache)
     done += n;
     if (done == count) {  // logits of the last position only
       const float* last = x + (n - 1) * C;
-      layer_norm_rows(last, 1, C, ln_f.weight.data(), data_or_null(ln_f.bias), 1e-5f, normed,
-                      nullptr, nullptr);
+      layer_norm_rows(last, 1, C, ln_f.weight.data(), data_or_null(ln_f.bias), LayerNorm::kEps,
+                      normed, nullptr, nullptr);
       linear_rows(normed, 1, C, wte.weight.data(), nullptr, V, nullptr, cache.logits.data());
     }
   }

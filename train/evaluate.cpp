@@ -24,9 +24,9 @@ EvalResult evaluate(GPT& model, const Dataset& data, int64_t batch_size, int64_t
   for (int64_t i = 0; i < n; i++) {
     it.next(&batch);
     // Rows past the last example wrapped around to the start: they must not count twice.
-    for (int64_t r = 0; r < batch_size; r++)
-      if (i * batch_size + r >= examples)
-        std::fill_n(batch.targets.begin() + r * batch.T, batch.T, -1);
+    for (int64_t row = 0; row < batch_size; row++)
+      if (i * batch_size + row >= examples)
+        std::fill_n(batch.targets.begin() + row * batch.T, batch.T, -1);
     int64_t counted = 0;
     for (int32_t t : batch.targets) counted += t >= 0;
     if (counted == 0) continue;

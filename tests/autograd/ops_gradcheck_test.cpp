@@ -166,12 +166,6 @@ TEST(Gradcheck, DropoutWithAFixedStream) {
   }, {x});
 }
 
-}  // namespace
-}  // namespace tg
-
-namespace tg {
-namespace {
-
 TEST(Gradcheck, FusedLmHeadCrossEntropy) {
   Tensor x = testing::random_tensor({2, 3, 5}, 30), w = testing::random_tensor({7, 5}, 31);
   Ids targets{{2, 3}, {0, 6, -1, 3, 2, 5}};

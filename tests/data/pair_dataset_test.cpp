@@ -106,7 +106,7 @@ TEST(PairDataset, MalformedLinesAreReportedWithTheirLineNumber) {
   write_text(d + "empty.jsonl", "\n\n");
   EXPECT_EQ(read_error(d + "empty.jsonl"), d + "empty.jsonl: no (prompt, completion) pairs found");
   write_text(d + "pairs.csv", "a,b\n");
-  EXPECT_EQ(read_error(d + "pairs.csv"), d + "pairs.csv: unknown pairs format (expected a .jsonl or .tsv file)");
+  EXPECT_EQ(read_error(d + "pairs.csv"), d + "pairs.csv: unknown pairs format (expected a .jsonl, .json or .tsv file)");
   EXPECT_EQ(read_error(d + "missing.jsonl"), d + "missing.jsonl: cannot open (No such file or directory)");
 }
 

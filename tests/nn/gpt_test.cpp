@@ -46,16 +46,16 @@ TEST(GPT, ParameterNamesAreNanoGPTStateDictKeys) {
 
 TEST(GPT, ShapesFollowTorchConventions) {
   GPT model(tiny());
-  for (auto& [name, t] : model.named_parameters()) {
-    if (name == "transformer.h.0.attn.c_attn.weight") {
-      EXPECT_EQ(t.shape(), (Shape{48, 16}));
-    }
-    if (name == "transformer.h.0.mlp.c_proj.weight") {
-      EXPECT_EQ(t.shape(), (Shape{16, 64}));
-    }
-    if (name == "transformer.wpe.weight") {
-      EXPECT_EQ(t.shape(), (Shape{8, 16}));
-    }
+  const std::vector<std::pair<std::string, Shape>> expected = {
+      {"transformer.h.0.attn.c_attn.weight", {48, 16}},  // [out, in], as torch's Linear
+      {"transformer.h.0.mlp.c_proj.weight", {16, 64}},
+      {"transformer.wpe.weight", {8, 16}},
+      {"transformer.wte.weight", {50, 16}}};
+  const NamedTensors params = model.named_parameters();
+  for (const auto& [name, shape] : expected) {
+    auto it = std::find_if(params.begin(), params.end(), [&](const auto& p) { return p.first == name; });
+    ASSERT_NE(it, params.end()) << name;
+    EXPECT_EQ(it->second.shape(), shape) << name;
   }
 }
 
@@ -164,12 +164,36 @@ INSTANTIATE_TEST_SUITE_P(LossPaths, ZeroGrad, ::testing::Values(true, false),
                            return info.param ? std::string("Logits") : std::string("FusedLmHead");
                          });
 
+// wte is both the input embedding and the output head: a row that is an input gets both
+// gradients, summed. Checked against a finite difference (which sees both uses) on the element
+// where the embedding's share is largest.
 TEST(GPT, TiedHeadGetsGradientFromBothUses) {
   GPT model(tiny());
+  const int64_t C = 16;
   Ids x{{1, 3}, {1, 2, 3}}, y{{1, 3}, {4, 5, 6}};
   tape().backward(model.forward(x, &y).loss);
-  // Row 4 of wte is not an input, only a target: its gradient comes from lm_head alone.
-  EXPECT_NE(model.wte.weight.grad()[4 * 16], 0.0f);
+  // Row 4 is only a target: its gradient comes from the head alone.
+  EXPECT_NE(model.wte.weight.grad()[4 * C], 0.0f);
+  // Row 1 is the input at position 0: the embedding's share is the gradient reaching
+  // wte(1) + wpe(0), which is also wpe's gradient at row 0.
+  const float* d_position0 = model.wpe.weight.grad();
+  int64_t c = 0;
+  for (int64_t j = 1; j < C; j++)
+    if (std::abs(d_position0[j]) > std::abs(d_position0[c])) c = j;
+  const float analytic = model.wte.weight.grad()[1 * C + c];
+  float* w = model.wte.weight.data() + 1 * C + c;
+  const float w0 = *w, eps = 1e-3f;
+  auto loss_at = [&](float value) {
+    *w = value;
+    NoGrad no_grad;
+    return static_cast<double>(model.forward(x, &y).loss.data()[0]);
+  };
+  const double numeric = (loss_at(w0 + eps) - loss_at(w0 - eps)) / (2.0 * eps);
+  *w = w0;
+  ASSERT_GT(std::abs(d_position0[c]), 0.05 * std::abs(analytic));  // both shares matter here
+  EXPECT_NEAR(analytic, numeric, 0.02 * std::abs(numeric) + 1e-4);
+  // Without the embedding's share the head's alone would be off by it.
+  EXPECT_GT(std::abs(analytic - d_position0[c] - numeric), 0.02 * std::abs(numeric) + 1e-4);
 }
 
 TEST(GPTConfig, RefusesConfigsThatCannotWork) {

@@ -10,9 +10,12 @@
 namespace tg {
 namespace {
 
-// One-line errors, ours: HDF5's own stack printing is switched off once.
+// One-line errors, ours: HDF5's own stack printing is switched off once. And no cleanup at
+// exit: a file whose flush failed (a full disk) stays half-open inside HDF5, and the library's
+// exit handler crashed closing it again. Every file we open is closed by its Handle.
 void quiet_hdf5() {
   static bool done = [] {
+    H5dont_atexit();
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     return true;
   }();
@@ -158,11 +161,8 @@ Handle open_group(hid_t file, const char* name, const std::string& path) {
   return Handle(H5Gopen2(file, name, H5P_DEFAULT), H5Gclose);
 }
 
-}  // namespace
-
-void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint& extras) {
-  quiet_hdf5();
-  const std::string tmp = path + ".tmp";
+// The whole file at `tmp`, flushed and fsync'ed.
+void write_checkpoint_file(const std::string& tmp, const GPT& model, const Checkpoint& extras) {
   {
     Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     if (!file.ok()) fail(tmp, "cannot create checkpoint file");
@@ -218,7 +218,7 @@ void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint
       write_attr_u64(g, "data_epoch", s.data_epoch, tmp);
       write_attr_u64(g, "data_cursor", s.data_cursor, tmp);
     }
-    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) fail(tmp, "flush failed");
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) fail(tmp, "cannot write the checkpoint (disk full?)");
   }
   int fd = ::open(tmp.c_str(), O_RDONLY);
   if (fd < 0 || ::fsync(fd) != 0) {
@@ -226,8 +226,23 @@ void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint
     fail(tmp, "fsync failed");
   }
   ::close(fd);
+}
+
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint& extras) {
+  quiet_hdf5();
+  const std::string tmp = path + ".tmp";
+  try {
+    write_checkpoint_file(tmp, model, extras);
+  } catch (...) {
+    std::remove(tmp.c_str());  // a full disk must not stay full of a half-written file
+    throw;
+  }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(path, "cannot rename " + tmp + " over it");
 }
+
 
 Checkpoint read_checkpoint(const std::string& path) {
   Handle file = open_file(path);

@@ -269,6 +269,18 @@ TEST_F(TrainerTest, AFailedRunLeavesThePreviousCheckpoints) {
   EXPECT_NE(text("metrics.jsonl"), metrics);
 }
 
+// A checkpoint that cannot be written (here: a file size limit, as a full disk) is a one-line
+// error and exit 1: not a crash in HDF5 at exit, and no half-written .tmp left to fill the disk.
+TEST_F(TrainerTest, AFullDiskIsAnErrorNotACrash) {
+  const std::string out = dir_ + "/full";
+  Outcome r = testing::run_command("trap '' XFSZ; ulimit -f 100; " + kBinary + " train " +
+                                   config() + "--max_iters 10 --out_dir " + out);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find(".h5.tmp: cannot write"), std::string::npos) << r.output;
+  for (auto& e : fs::directory_iterator(out))
+    EXPECT_NE(e.path().extension(), ".tmp") << e.path();
+}
+
 TEST_F(TrainerTest, NonsenseOptionsAreOneLineErrors) {
   ASSERT_EQ(run("train " + config() + "--max_iters 2 --out_dir " + dir_ + "/for_sample").status, 0);
   for (const std::string bad :

@@ -12,6 +12,7 @@
 #include "data/tokenizer.h"
 #include "autograd/parallel.h"
 #include "train/bench.h"
+#include "train/memory_estimate.h"
 #include "train/train_config.h"
 
 namespace tg::cli {
@@ -43,6 +44,7 @@ void run_bench(const BenchArgs& a) {
         load_tokenizer((std::filesystem::path(a.train.dataset) / "tokenizer.json").string())->vocab_size();
   }
   model.validate();
+  require_memory_for(model, a.mode == "generate" ? 1 : batch_size, /*training=*/a.mode != "generate");
   if (a.mode == "attention") {  // one attention op, forward + backward, batch_size sequences
     const double ms = bench_attention(batch_size, model.block_size, model.n_embd,
                                       static_cast<int>(model.n_head),

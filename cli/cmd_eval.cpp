@@ -12,6 +12,8 @@
 #include "data/tokenizer.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
+#include "train/memory_estimate.h"
+#include "train/train_config.h"
 
 namespace tg::cli {
 namespace {
@@ -27,7 +29,9 @@ void run_eval(const EvalArgs& a) {
   if (a.max_batches < 0)
     throw std::invalid_argument("eval: --max_batches must be 0 (all) or positive, got " +
                                 std::to_string(a.max_batches));
+  require_at_least("eval: --batch_size", a.batch_size, 1);
   Checkpoint ck = read_checkpoint(a.checkpoint);
+  require_memory_for(ck.config, a.batch_size, /*training=*/false);
   auto model = load_model(a.checkpoint);
   const int64_t T = ck.config.block_size;
   std::unique_ptr<Dataset> data;

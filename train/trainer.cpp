@@ -22,6 +22,7 @@
 #include "data/token_file.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
+#include "train/memory_estimate.h"
 
 namespace tg {
 namespace fs = std::filesystem;
@@ -252,6 +253,7 @@ void Trainer::setup_model(bool resume) {
     GPTConfig c = ck.config;
     c.dropout = config_.model.dropout;  // dropout is a training choice, not part of the weights
     config_.model = c;
+    require_memory_for(c, config_.batch_size, /*training=*/true);
     model_ = std::make_unique<GPT>(c);
     load_weights(weights_from, *model_);
     if (!resume_from.empty()) {
@@ -271,6 +273,8 @@ void Trainer::setup_model(bool resume) {
       throw std::invalid_argument("vocab_size=" + std::to_string(config_.model.vocab_size) +
                                   " is smaller than the tokenizer's " +
                                   std::to_string(tokenizer_->vocab_size()));
+    config_.model.validate();
+    require_memory_for(config_.model, config_.batch_size, /*training=*/true);
     model_ = std::make_unique<GPT>(config_.model, config_.seed);
   }
   if (config_.freeze_layers > model_->config().n_layer)

@@ -286,10 +286,17 @@ TEST_F(TrainerTest, NonsenseOptionsAreOneLineErrors) {
   for (const std::string bad :
        {"train --learning_rate -1", "train --beta2 1.5", "train --min_lr -1", "train --keep_last 0",
         "train --grad_clip -1", "sample --temperature -1", "sample --top_p 0",
-        "sample --max_new_tokens 0", "bench --steps 0", "bench --warmup -1"}) {
+        "sample --max_new_tokens 0", "bench --steps 0", "bench --warmup -1",
+        // Sizes that cannot fit in memory: refused before anything is allocated, not met as
+        // the kernel's OOM kill.
+        "train --batch_size 4611686018427387904", "train --block_size 100000000",
+        "bench --batch_size 4611686018427387904", "eval --batch_size 576460752303423488",
+        "eval --batch_size 0"}) {
     const std::string cmd = bad.substr(0, bad.find(' '));
-    const std::string args = cmd == "train" ? config() + "--out_dir " + dir_ + "/nonsense "
-                             : cmd == "sample" ? "--checkpoint " + dir_ + "/for_sample/best.h5 --prompt a "
+    const std::string checkpoint = "--checkpoint " + dir_ + "/for_sample/best.h5 ";
+    const std::string args = cmd == "train"    ? config() + "--out_dir " + dir_ + "/nonsense "
+                             : cmd == "sample" ? checkpoint + "--prompt a "
+                             : cmd == "eval"   ? checkpoint + "--data " + dir_ + "/data/val.bin "
                                                : std::string("--n_layer 1 ");
     Outcome r = run(bad + " " + args);
     EXPECT_EQ(r.status, 1) << bad << "\n" << r.output;

@@ -16,10 +16,12 @@ namespace tg::cli {
 
 // What the file's `key = value` lines say about each key (as CLI11 names it: `section.key`
 // under a [section]): how many lines set it (CLI11 merges a repeated key into one item with
-// several values), and whether a value is quoted (TOML's text type).
+// several values), whether a value is quoted (TOML's text type), and whether a line gives no
+// value at all (`key =`, which CLI11 would read as 0, false or "").
 struct KeyLines {
   int count = 0;
   bool quoted = false;
+  bool empty = false;
 };
 inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path) {
   auto trim = [](const std::string& t) {
@@ -47,12 +49,15 @@ inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path) {
     const std::string value = trim(line.substr(eq + 1));
     k.count++;
     k.quoted = k.quoted || (!value.empty() && (value[0] == '"' || value[0] == '\''));
+    k.empty = k.empty || value.empty() || value[0] == '#';
   }
   return keys;
 }
 
 inline void apply_config_file(CLI::App* cmd, const std::string& path) {
   if (path.empty()) return;
+  if (std::filesystem::is_directory(path))
+    throw std::runtime_error(path + ": is a directory, expected a TOML config file");
   if (!std::filesystem::is_regular_file(path))
     throw std::runtime_error(path + ": config file not found");
   std::vector<CLI::ConfigItem> items;
@@ -73,6 +78,7 @@ inline void apply_config_file(CLI::App* cmd, const std::string& path) {
     if (seen.count > 1)
       throw std::runtime_error(path + ": '" + key + "' is set " + std::to_string(seen.count) +
                                " times; keep one");
+    if (seen.empty) throw std::runtime_error(path + ": '" + key + "' has no value");
     // INT, UINT, FLOAT, BOOLEAN or TEXT, then ":" and any validator's description; "" (flag)
     const std::string type = opt->get_type_name().substr(0, opt->get_type_name().find(':'));
     if (type != "TEXT" && seen.quoted)

@@ -134,14 +134,16 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("unknown key 'n_layers'"), std::string::npos) << r.output;
   // TOML types a quoted value as text: not silently a number or a boolean. A key set twice
-  // is named as such.
+  // is named as such, and so is a key without a value (CLI11 alone reads it as 0 or false).
   const std::pair<const char*, const char*> refused[] = {
       {"n_head = \"2\"", "'n_head' takes a number"},
       {"\"n_head\" = '2'", "'n_head' takes a number"},
       {"bias = 'true'", "'bias' takes true or false"},
       {"dropout = \"0.1\"", "'dropout' takes a number"},
       {"n_layer = 2\nn_layer = 3", "'n_layer' is set 2 times"},
-      {"seed = 1\n[eval]\nseed = 2", "unknown key 'eval.seed'"}};
+      {"seed = 1\n[eval]\nseed = 2", "unknown key 'eval.seed'"},
+      {"learning_rate =", "'learning_rate' has no value"},
+      {"grad_clip =   # off?", "'grad_clip' has no value"}};
   for (const auto& [lines, says] : refused) {
     std::ofstream(dir_ + "/typed.toml") << lines << "\n";
     r = run("train --config " + dir_ + "/typed.toml --dataset " + dir_ + "/data");

@@ -33,8 +33,12 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
     std::remove(tmp.c_str());
     throw std::runtime_error(tmp + ": write failed");
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw std::runtime_error(path + ": cannot rename from " + tmp + " (" + std::strerror(errno) + ")");
+  rename_file(tmp, path);
+}
+
+void rename_file(const std::string& from, const std::string& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0)
+    throw std::runtime_error(to + ": cannot rename from " + from + " (" + std::strerror(errno) + ")");
 }
 
 int64_t file_size(const std::string& path) {

@@ -11,6 +11,9 @@ std::string read_file(const std::string& path);
 // Writes to path.tmp and renames it over path, so a reader never sees half a file.
 void write_file_atomic(const std::string& path, const std::string& contents);
 
+// Renames from over to; throws naming both when it cannot.
+void rename_file(const std::string& from, const std::string& to);
+
 // Size in bytes; throws naming the file when it cannot be read.
 int64_t file_size(const std::string& path);
 

@@ -206,46 +206,56 @@ PrepareResult prepare_corpus(const PrepareOptions& opt, std::ostream* log) {
   }
 
   // ---- encode and write
+  // All four files are written in full as .tmp files first, and only then renamed over the
+  // previous dataset's: a failure (a full disk, a bad byte late in the corpus) leaves the old
+  // dataset whole, not a new train.bin beside the old tokenizer.
   make_dir(opt.out_dir);
   PrepareResult r;
   r.vocab_size = tok->vocab_size();
-  {
-    TokenFileWriter train(opt.out_dir + "/train.bin", r.vocab_size);
+  const std::string tokenizer_path = opt.out_dir + "/tokenizer.json", meta_path = opt.out_dir + "/meta.json";
+  TokenFileWriter train(opt.out_dir + "/train.bin", r.vocab_size);
+  TokenFileWriter val(opt.out_dir + "/val.bin", r.vocab_size);
+  try {
     encode_range(srcs, 0, split, *tok, rule, opt.chunk_bytes, &train);
-    train.finish();
+    train.close();
     r.train_tokens = train.count();
-  }
-  {
-    TokenFileWriter val(opt.out_dir + "/val.bin", r.vocab_size);
     encode_range(srcs, split, total, *tok, rule, opt.chunk_bytes, &val);
-    val.finish();
+    val.close();
     r.val_tokens = val.count();
-  }
-  r.train_bytes = split;
-  r.val_bytes = total - split;
-  save_tokenizer(*tok, opt.out_dir + "/tokenizer.json");
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.train_bytes = split;
+    r.val_bytes = total - split;
+    save_tokenizer(*tok, tokenizer_path + ".tmp");
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  Json sources{Json::Array{}};
-  for (const Source& s : srcs) {
-    Json j;
-    j.set("path", s.path);
-    j.set("bytes", s.bytes);
-    sources.push_back(std::move(j));
+    Json sources{Json::Array{}};
+    for (const Source& s : srcs) {
+      Json j;
+      j.set("path", s.path);
+      j.set("bytes", s.bytes);
+      sources.push_back(std::move(j));
+    }
+    Json meta;
+    meta.set("tokenizer", tok->kind());
+    meta.set("vocab_size", r.vocab_size);
+    meta.set("eot_id", tok->eot_id());
+    meta.set("bytes_per_token", bytes_per_token_for(r.vocab_size));
+    meta.set("train_tokens", r.train_tokens);
+    meta.set("val_tokens", r.val_tokens);
+    meta.set("train_bytes", r.train_bytes);
+    meta.set("val_bytes", r.val_bytes);
+    meta.set("val_fraction", opt.val_fraction);
+    if (opt.tokenizer == "bpe") meta.set("bpe_sample_bytes", std::min(split, opt.bpe_sample_bytes));
+    meta.set("sources", std::move(sources));
+    write_file_atomic(meta_path + ".tmp", meta.dump() + "\n");
+  } catch (...) {
+    std::remove((tokenizer_path + ".tmp").c_str());
+    std::remove((meta_path + ".tmp").c_str());
+    throw;  // the token writers remove their own
   }
-  Json meta;
-  meta.set("tokenizer", tok->kind());
-  meta.set("vocab_size", r.vocab_size);
-  meta.set("eot_id", tok->eot_id());
-  meta.set("bytes_per_token", bytes_per_token_for(r.vocab_size));
-  meta.set("train_tokens", r.train_tokens);
-  meta.set("val_tokens", r.val_tokens);
-  meta.set("train_bytes", r.train_bytes);
-  meta.set("val_bytes", r.val_bytes);
-  meta.set("val_fraction", opt.val_fraction);
-  if (opt.tokenizer == "bpe") meta.set("bpe_sample_bytes", std::min(split, opt.bpe_sample_bytes));
-  meta.set("sources", std::move(sources));
-  write_file_atomic(opt.out_dir + "/meta.json", meta.dump() + "\n");
+  train.commit();
+  val.commit();
+  rename_file(tokenizer_path + ".tmp", tokenizer_path);
+  rename_file(meta_path + ".tmp", meta_path);
   if (log) {
     char line[256];
     std::snprintf(line, sizeof line,

@@ -160,10 +160,8 @@ TokenFileWriter::TokenFileWriter(const std::string& path, int64_t vocab_size)
 }
 
 TokenFileWriter::~TokenFileWriter() {
-  if (f_) {
-    std::fclose(f_);
-    std::remove(tmp_.c_str());
-  }
+  if (f_) std::fclose(f_);
+  if (!committed_) std::remove(tmp_.c_str());
 }
 
 void TokenFileWriter::append(const int32_t* ids, size_t n) {
@@ -189,8 +187,8 @@ void TokenFileWriter::flush() {
   buf_.clear();
 }
 
-void TokenFileWriter::finish() {
-  if (!f_) throw std::logic_error(path_ + ": TokenFileWriter::finish called twice");
+void TokenFileWriter::close() {
+  if (!f_) throw std::logic_error(path_ + ": TokenFileWriter::close called twice");
   flush();
   unsigned char h[kTokenFileHeaderBytes];
   make_header(h, bytes_per_token_, static_cast<uint64_t>(count_), static_cast<uint64_t>(vocab_size_));
@@ -198,7 +196,13 @@ void TokenFileWriter::finish() {
   const bool closed = std::fclose(f_) == 0;
   f_ = nullptr;
   if (!closed) fail(tmp_, "write failed on close");
+  closed_ = true;
+}
+
+void TokenFileWriter::commit() {
+  if (!closed_ || committed_) throw std::logic_error(path_ + ": TokenFileWriter::commit needs one close() first");
   if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail(path_, std::string("cannot rename from .tmp (") + std::strerror(errno) + ")");
+  committed_ = true;
 }
 
 void write_token_file(const std::string& path, const std::vector<int32_t>& ids, int64_t vocab_size) {

@@ -61,12 +61,13 @@ class TokenFile : public TokenSource {
 };
 
 // Streams ids into a token file: the header is written with a count of 0, ids are buffered
-// and appended, finish() patches the count in and renames path.tmp to path (so a crash leaves
-// no half-written file under the final name). Memory use is the buffer, whatever the count.
+// and appended to path.tmp; close() patches the count in, and commit() renames path.tmp to path
+// (so a crash leaves no half-written file under the final name). Memory use is the buffer,
+// whatever the count.
 class TokenFileWriter {
  public:
   TokenFileWriter(const std::string& path, int64_t vocab_size);
-  ~TokenFileWriter();  // without finish(), removes the temporary file
+  ~TokenFileWriter();  // without commit(), removes the temporary file
   TokenFileWriter(const TokenFileWriter&) = delete;
   TokenFileWriter& operator=(const TokenFileWriter&) = delete;
 
@@ -74,12 +75,18 @@ class TokenFileWriter {
   void append(const int32_t* ids, size_t n);
   void append(const std::vector<int32_t>& ids) { append(ids.data(), ids.size()); }
   int64_t count() const { return count_; }
-  void finish();
+  void close();   // the whole file, still at path.tmp
+  void commit();  // path.tmp becomes path; after close()
+  void finish() {
+    close();
+    commit();
+  }
 
  private:
   void flush();
   std::string path_, tmp_;
   std::FILE* f_ = nullptr;
+  bool closed_ = false, committed_ = false;
   int64_t vocab_size_, count_ = 0;
   int bytes_per_token_;
   std::vector<unsigned char> buf_;

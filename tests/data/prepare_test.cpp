@@ -2,6 +2,7 @@
 // boundary, chunked encoding identical to whole-text encoding, and bad input.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <random>
 
 #include "data/bpe_tokenizer.h"
@@ -160,6 +161,32 @@ TEST(PrepareCli, GoodRunAndFriendlyErrors) {
   r = run(test::tapegpt() + " prepare --input " + sh(d + "latin1.txt") + " --tokenizer bpe --vocab_size 300 --val_fraction 0 --out " +
           sh(d + "o3"));
   EXPECT_EQ(r.status, 0) << r.output;
+}
+
+// A prepare that fails part-way (here the val file hits a file size limit, as on a full disk)
+// leaves the previous dataset in out as it was: not a new train.bin beside the old tokenizer.
+TEST(PrepareCli, AFailedPrepareLeavesThePreviousDatasetWhole) {
+  ScratchDir dir;
+  std::string small, big;
+  for (int i = 0; i < 200; i++) small += "a small corpus, line " + std::to_string(i) + "\n";
+  for (int i = 0; i < 8000; i++) big += "A Bigger Corpus With Other Letters: " + std::to_string(i) + "\n";
+  test::write_text(dir / "small.txt", small);
+  test::write_text(dir / "big.txt", big);
+  const std::string out = dir / "ds";
+  auto r = run(test::tapegpt() + " prepare --tokenizer char --input " + sh(dir / "small.txt") +
+               " --out " + sh(out));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const char* files[] = {"train.bin", "val.bin", "tokenizer.json", "meta.json"};
+  std::vector<std::string> before;
+  for (const char* f : files) before.push_back(read_file(out + "/" + f));
+  // 10% of big.txt for train (fits under the limit), 90% for val (does not).
+  r = run("trap '' XFSZ; ulimit -f 200; " + test::tapegpt() + " prepare --tokenizer char --input " +
+          sh(dir / "big.txt") + " --val_fraction 0.9 --out " + sh(out));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("val.bin.tmp: write failed"), std::string::npos) << r.output;
+  for (size_t i = 0; i < 4; i++) EXPECT_EQ(read_file(out + "/" + files[i]), before[i]) << files[i];
+  for (const auto& e : std::filesystem::directory_iterator(out))
+    EXPECT_NE(e.path().extension(), ".tmp") << e.path();
 }
 
 }  // namespace

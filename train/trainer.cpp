@@ -233,9 +233,15 @@ void Trainer::setup_model(bool resume) {
 
   if (!weights_from.empty()) {
     Checkpoint ck = read_checkpoint(weights_from);
-    if (!ck.tokenizer_json.empty())
+    if (!ck.tokenizer_json.empty()) {
       tokenizer_ = tokenizer_from_json(ck.tokenizer_json, weights_from + " (tokenizer)");
-    else if (!config_.dataset.empty())  // bare weights (e.g. exported): the dataset's tokenizer
+      // Data prepared with another tokenizer would train on ids that mean other text.
+      const fs::path data_tokenizer = fs::path(config_.dataset) / "tokenizer.json";
+      if (!config_.dataset.empty() && fs::exists(data_tokenizer) &&
+          load_tokenizer(data_tokenizer.string())->to_json() != tokenizer_->to_json())
+        throw std::runtime_error(data_tokenizer.string() + ": not the tokenizer " + weights_from +
+                                 " was trained with (prepare the data with that one)");
+    } else if (!config_.dataset.empty())  // bare weights (e.g. exported): the dataset's tokenizer
       tokenizer_ = load_tokenizer((fs::path(config_.dataset) / "tokenizer.json").string());
     else
       throw std::runtime_error(weights_from + ": checkpoint holds no tokenizer");
@@ -316,6 +322,11 @@ void Trainer::setup_data() {
         throw std::runtime_error(file->name() + ": vocab size " +
                                  std::to_string(file->vocab_size()) + " exceeds the model's " +
                                  std::to_string(model_->config().vocab_size));
+      if (file->vocab_size() != tokenizer_->vocab_size())
+        throw std::runtime_error(file->name() + ": vocab size " +
+                                 std::to_string(file->vocab_size()) + ", but the tokenizer's is " +
+                                 std::to_string(tokenizer_->vocab_size()) +
+                                 " (the files were prepared with another tokenizer)");
       return std::make_unique<SlidingWindowDataset>(file, T, stride);
     };
     train_data_ = open("train.bin", config_.stride);

@@ -165,6 +165,23 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("attention (checkpoint: dense, asked: dense,local)"), std::string::npos)
       << r.output;
+
+  // Token ids only mean something with their tokenizer: data prepared with another one is
+  // refused, whether it comes with a checkpoint's tokenizer (resume) or with its own.
+  std::ofstream(dir_ + "/other.txt") << std::string(4000, 'x') + "yz\n" + std::string(4000, 'z');
+  ASSERT_EQ(run("prepare --input " + dir_ + "/other.txt --tokenizer char --out " + dir_ + "/other").status, 0);
+  r = run("train " + config() + "--max_iters 20 --resume --dataset " + dir_ + "/other --out_dir " +
+          dir_ + "/shape");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("other/tokenizer.json: not the tokenizer"), std::string::npos) << r.output;
+  fs::create_directories(dir_ + "/mixed");
+  for (const char* f : {"train.bin", "val.bin"})
+    fs::copy_file(dir_ + "/other/" + f, dir_ + "/mixed/" + f, fs::copy_options::overwrite_existing);
+  fs::copy_file(dir_ + "/data/tokenizer.json", dir_ + "/mixed/tokenizer.json",
+                fs::copy_options::overwrite_existing);
+  r = run("train " + config() + "--max_iters 2 --dataset " + dir_ + "/mixed --out_dir " + dir_ + "/mixed_out");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("prepared with another tokenizer"), std::string::npos) << r.output;
 }
 
 // A run that cannot start, or fails before its first checkpoint, leaves the previous run in

@@ -24,8 +24,9 @@ void Tokenizer::check_id(int32_t id) const {
                             " vocabulary of " + std::to_string(vocab_size()));
 }
 
-std::unique_ptr<Tokenizer> tokenizer_from_json(const std::string& json, const std::string& where) {
-  const Json j = Json::parse(json, where);
+namespace {
+
+std::unique_ptr<Tokenizer> tokenizer_from_parsed(const Json& j, const std::string& where) {
   const std::string& kind = j.at("kind", where).as_string(where + ": key \"kind\"");
   if (kind == "char") {
     std::vector<char32_t> chars;
@@ -54,11 +55,7 @@ std::unique_ptr<Tokenizer> tokenizer_from_json(const std::string& json, const st
       if (pair.size() != 2) throw std::runtime_error(at + ": each merge must be [left, right]");
       merges.emplace_back(static_cast<int32_t>(pair[0].as_int(at)), static_cast<int32_t>(pair[1].as_int(at)));
     }
-    try {
-      return std::make_unique<BpeTokenizer>(merges);
-    } catch (const std::invalid_argument& e) {
-      throw std::runtime_error(where + ": " + e.what());
-    }
+    return std::make_unique<BpeTokenizer>(merges);
   }
   if (kind == "gpt2") {
     auto encoder = parse_gpt2_encoder(j.at("encoder", where), where + ": encoder");
@@ -69,6 +66,31 @@ std::unique_ptr<Tokenizer> tokenizer_from_json(const std::string& json, const st
                                            where + ": merges");
   }
   throw std::runtime_error(where + ": unknown tokenizer kind \"" + kind + "\" (expected char, bpe or gpt2)");
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> tokenizer_from_json(const std::string& json, const std::string& where) {
+  const Json j = Json::parse(json, where);
+  std::unique_ptr<Tokenizer> tokenizer;
+  try {
+    tokenizer = tokenizer_from_parsed(j, where);
+  } catch (const std::invalid_argument& e) {  // a constructor's objection: name the file
+    throw std::runtime_error(where + ": " + e.what());
+  }
+  // vocab_size and eot_id are written for other readers and follow from the rest; a file in
+  // which they disagree with it was edited or damaged, and its ids cannot be trusted.
+  const Json* vocab_size = j.find("vocab_size");
+  if (vocab_size && vocab_size->as_int(where + ": key \"vocab_size\"") != tokenizer->vocab_size())
+    throw std::runtime_error(where + ": key \"vocab_size\" says " + vocab_size->dump() + ", but the " +
+                             tokenizer->kind() + " tokenizer it describes has " +
+                             std::to_string(tokenizer->vocab_size()) + " tokens");
+  const Json* eot_id = j.find("eot_id");
+  if (eot_id && eot_id->as_int(where + ": key \"eot_id\"") != tokenizer->eot_id())
+    throw std::runtime_error(where + ": key \"eot_id\" says " + eot_id->dump() + ", but the " +
+                             tokenizer->kind() + " tokenizer it describes has " +
+                             std::to_string(tokenizer->eot_id()));
+  return tokenizer;
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {

@@ -227,6 +227,27 @@ TEST(CharTokenizer, RefusesAVocabularyOutOfOrderOrRepeated) {
   }
 }
 
+// vocab_size and eot_id follow from the merges (or characters); a file whose stated values
+// disagree was edited or damaged and is refused, naming the file and key. So is an empty
+// character list.
+TEST(Tokenizer, RefusesAFileThatContradictsItself) {
+  const std::string bpe = R"({"kind": "bpe", "merges": [[104, 105]], )";
+  EXPECT_EQ(tokenizer_from_json(bpe + R"("vocab_size": 258, "eot_id": 257})", "t.json")->vocab_size(), 258);
+  const std::pair<std::string, const char*> refused[] = {
+      {bpe + R"("vocab_size": 10, "eot_id": 257})", R"(t.json: key "vocab_size" says 10)"},
+      {bpe + R"("vocab_size": 258, "eot_id": 99999})", R"(t.json: key "eot_id" says 99999)"},
+      {bpe + R"("vocab_size": "x"})", R"(t.json: key "vocab_size")"},
+      {R"({"kind": "char", "vocab": []})", "t.json: "}};
+  for (const auto& [json, says] : refused) {
+    try {
+      tokenizer_from_json(json, "t.json");
+      ADD_FAILURE() << json << " was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(BpeTokenizer, TrainingIsDeterministicAndSurvivesSaveLoad) {
   std::mt19937_64 rng(2);
   std::string corpus;

@@ -316,6 +316,7 @@ OptimizerState read_optimizer(const std::string& path, const GPT& model) {
   Handle g = open_group(file, "optimizer", path);
   OptimizerState state;
   state.step = read_i64(g, "step", path, "optimizer");
+  if (state.step < 0) fail(path, "optimizer: step " + std::to_string(state.step) + " is negative");
   Handle gm = open_group(g, "m", path), gv = open_group(g, "v", path);
   state.m.resize(model.flat_size());
   state.v.resize(model.flat_size());

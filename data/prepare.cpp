@@ -93,7 +93,7 @@ int64_t find_split(const std::vector<Source>& srcs, int64_t total, double val_fr
     if (s.start > 0) return s.start;
   }
   throw std::runtime_error("cannot split off a validation set at a line boundary: the corpus (" +
-                           std::to_string(total) + " bytes) has no line break; add line breaks or pass --val_fraction 0");
+                           std::to_string(total) + " bytes) has no line break before its end; add line breaks or pass --val_fraction 0");
 }
 
 // Encodes [begin, end) of every source (in corpus coordinates) into writer, several chunks at a

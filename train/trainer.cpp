@@ -266,6 +266,10 @@ void Trainer::setup_model(bool resume) {
       if (!ck.has_state || !ck.has_optimizer)
         throw std::runtime_error(resume_from + ": not a training checkpoint (no state/optimizer)");
       state_ = ck.state;
+      if (state_.iteration >= config_.max_iters)
+        throw std::invalid_argument(resume_from + " is at step " + std::to_string(state_.iteration) +
+                                    " and max_iters is " + std::to_string(config_.max_iters) +
+                                    ": nothing left to train (raise max_iters)");
       resumed_from_ = resume_from;
       resumed_optimizer = read_optimizer(resume_from, *model_);
       std::fprintf(stderr, "tapegpt: resuming from %s at step %ld\n", resume_from.c_str(),

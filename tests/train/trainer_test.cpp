@@ -160,6 +160,14 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   r = run("train " + config() + "--max_iters 20 --n_embd 64 --resume --out_dir " + dir_ + "/shape");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("n_embd (checkpoint: 32, asked: 64)"), std::string::npos) << r.output;
+  r = run("train " + config() + "--max_iters 5 --resume --out_dir " + dir_ + "/shape");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("is at step 10 and max_iters is 5: nothing left to train"), std::string::npos)
+      << r.output;
+  r = run("train " + config() + "--max_iters 20 --bogus 1 --out_dir " + dir_ + "/shape");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.output, "tapegpt: error: The following arguments were not expected: 1 --bogus "
+                      "(see tapegpt train --help)\n");
   r = run("train " + config() + "--max_iters 20 --attention dense,local --resume --out_dir " +
           dir_ + "/shape");
   EXPECT_EQ(r.status, 1);

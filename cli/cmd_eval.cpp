@@ -35,11 +35,7 @@ void run_eval(const EvalArgs& a) {
   auto model = load_model(a.checkpoint);
   const int64_t T = ck.config.block_size;
   std::unique_ptr<Dataset> data;
-  auto tokenizer = [&] {
-    if (ck.tokenizer_json.empty())
-      throw std::runtime_error(a.checkpoint + ": checkpoint holds no tokenizer to encode " + a.data);
-    return tokenizer_from_json(ck.tokenizer_json, a.checkpoint + " (tokenizer)");
-  };
+  auto tokenizer = [&] { return checkpoint_tokenizer(ck, a.checkpoint); };
   if (!std::filesystem::exists(a.data)) throw std::runtime_error(a.data + ": no such file");
   if (std::filesystem::path(a.data).extension() == ".bin") {
     auto file = TokenFile::open_shared(a.data);

@@ -38,9 +38,7 @@ void run_sample(const SampleArgs& a) {
     throw std::invalid_argument("sample: --top_p must be in (0, 1], got " +
                                 std::to_string(ao.top_p));
   Checkpoint ck = read_checkpoint(a.checkpoint);
-  if (ck.tokenizer_json.empty())
-    throw std::runtime_error(a.checkpoint + ": checkpoint holds no tokenizer");
-  auto tokenizer = tokenizer_from_json(ck.tokenizer_json, a.checkpoint + " (tokenizer)");
+  auto tokenizer = checkpoint_tokenizer(ck, a.checkpoint);
   auto model = load_model(a.checkpoint);
   model->set_training(false);
   std::string prompt = a.prompt;
@@ -63,12 +61,17 @@ void run_sample(const SampleArgs& a) {
   for (int64_t n = 0; n < a.num_samples; n++) {
     if (n > 0) std::printf("\n---------------\n");
     std::printf("%s", prompt.c_str());
-    generate(*model, ids, o, [&](int32_t token) {
-      if (token == tokenizer->eot_id()) return;
-      std::string bytes = tokenizer->token_bytes(token);
-      std::fwrite(bytes.data(), 1, bytes.size(), stdout);
-      std::fflush(stdout);
-    });
+    try {
+      generate(*model, ids, o, [&](int32_t token) {
+        if (token == tokenizer->eot_id()) return;
+        std::string bytes = tokenizer->token_bytes(token);
+        std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+        std::fflush(stdout);
+      });
+    } catch (const std::runtime_error& e) {  // logits that are NaN: weights that are not finite
+      std::printf("\n");
+      throw std::runtime_error(a.checkpoint + ": " + e.what() + " (are its weights finite?)");
+    }
     std::printf("\n");
     o.seed++;
   }

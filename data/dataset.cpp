@@ -18,9 +18,9 @@ SlidingWindowDataset::SlidingWindowDataset(std::shared_ptr<const TokenSource> to
   if (T_ < 1) throw std::invalid_argument("SlidingWindowDataset: block_size must be >= 1, got " + std::to_string(T_));
   if (S_ < 1) throw std::invalid_argument("SlidingWindowDataset: stride must be >= 1, got " + std::to_string(S_));
   const int64_t n = tokens_->size();
-  if (n < T_ + 1)
+  if (n <= T_)  // block_size + 1 in unsigned: block_size may be INT64_MAX
     throw std::runtime_error(tokens_->name() + ": " + std::to_string(n) + " tokens, too few for one example of block_size " +
-                             std::to_string(T_) + " (needs at least " + std::to_string(T_ + 1) + ")");
+                             std::to_string(T_) + " (needs at least " + std::to_string(static_cast<uint64_t>(T_) + 1) + ")");
   num_examples_ = (n - T_ - 1) / S_ + 1;
 }
 

@@ -4,6 +4,7 @@
 #include <hdf5.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -332,8 +333,44 @@ OptimizerState read_optimizer(const std::string& path, const GPT& model) {
 void load_weights(const std::string& path, GPT& model) {
   Handle file = open_file(path);
   Handle g = open_group(file, "model", path);
-  for (auto& [name, t] : model.named_parameters())
-    read_floats(g, name, t.data(), t.shape(), path, "model");
+  const NamedTensors params = model.named_parameters();
+  for (auto& [name, t] : params) read_floats(g, name, t.data(), t.shape(), path, "model");
+  // Weights the model has no place for (biases under bias=false, a layer past n_layer) mean the
+  // config does not describe the file: loading the rest would be a different model.
+  H5G_info_t info;
+  if (H5Gget_info(g, &info) < 0) fail(path, "cannot list group /model (file damaged?)");
+  for (hsize_t i = 0; i < info.nlinks; i++) {
+    char name[512] = {};
+    if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) < 0)
+      fail(path, "cannot list group /model (file damaged?)");
+    const bool known = std::string(name) == "lm_head.weight" ||
+                       std::any_of(params.begin(), params.end(), [&](const auto& p) { return p.first == name; });
+    if (!known) fail(path, "model/" + std::string(name) + " is not a weight of the model that /config describes");
+  }
+  // The head is wte itself (weight tying). A file may store it as a link to wte (tapegpt) or as
+  // a copy (a torch state_dict saved key by key); a head of its own would be silently lost.
+  if (H5Lexists(g, "lm_head.weight", H5P_DEFAULT) > 0) {
+    const Tensor& wte = model.wte.weight;
+    Handle head = open_floats(g, "lm_head.weight", wte.shape(), path, "model");
+    Handle wte_set(H5Dopen2(g, "transformer.wte.weight", H5P_DEFAULT), H5Dclose);
+    const haddr_t at = H5Dget_offset(head);
+    if (at == HADDR_UNDEF || at != H5Dget_offset(wte_set)) {  // not the same data: compare
+      std::vector<float> values(wte.numel());
+      read_floats(g, "lm_head.weight", values.data(), wte.shape(), path, "model");
+      if (!std::equal(values.begin(), values.end(), wte.data()))
+        fail(path, "model/lm_head.weight differs from model/transformer.wte.weight: tapegpt ties "
+                   "the two and cannot load a separate output head");
+    }
+  }
+}
+
+std::unique_ptr<Tokenizer> checkpoint_tokenizer(const Checkpoint& ck, const std::string& path) {
+  if (ck.tokenizer_json.empty()) fail(path, "checkpoint holds no tokenizer");
+  auto tokenizer = tokenizer_from_json(ck.tokenizer_json, path + " (tokenizer)");
+  if (tokenizer->vocab_size() > ck.config.vocab_size)
+    fail(path, "the tokenizer has " + std::to_string(tokenizer->vocab_size()) +
+                   " tokens, more than the model's vocab_size " + std::to_string(ck.config.vocab_size));
+  return tokenizer;
 }
 
 std::unique_ptr<GPT> load_model(const std::string& path) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "data/tokenizer.h"
 #include "nn/gpt.h"
 
 namespace tg {
@@ -57,6 +58,10 @@ OptimizerState read_optimizer(const std::string& path, const GPT& model);
 // Loads the weights into a model whose config must match the file's (else an error naming the
 // first parameter whose shape differs, or that is missing).
 void load_weights(const std::string& path, GPT& model);
+
+// The tokenizer stored in the checkpoint at `path`; throws naming the file when there is none or
+// when it has more tokens than the model's vocab_size.
+std::unique_ptr<Tokenizer> checkpoint_tokenizer(const Checkpoint& ck, const std::string& path);
 
 // Builds the model the checkpoint describes and loads its weights.
 std::unique_ptr<GPT> load_model(const std::string& path);

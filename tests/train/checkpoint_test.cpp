@@ -244,5 +244,52 @@ TEST(Checkpoint, RefusesAConfigThatDoesNotDescribeItsWeights) {
   expect_refused(ints, "does not hold floating-point numbers");
 }
 
+// A float dataset in group /model: `values` under `name`.
+void write_model_dataset(hid_t file, const std::string& name, const std::vector<float>& values,
+                         std::vector<hsize_t> dims) {
+  hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  hid_t set = H5Dcreate2(file, ("/model/" + name).c_str(), H5T_IEEE_F32LE, space, H5P_DEFAULT,
+                         H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(set, 0);
+  ASSERT_GE(H5Dwrite(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+  H5Dclose(set);
+  H5Sclose(space);
+}
+
+// Weights the config has no place for, and an output head that is not wte, are refused: loading
+// the rest would silently give another model. A head stored as a copy of wte (a torch
+// state_dict saved key by key) loads.
+TEST(Checkpoint, RefusesWeightsTheConfigDoesNotDescribe) {
+  const GPTConfig c = small_config();
+  const std::string extra = temp_path("extra.h5");
+  hid_t file = saved_checkpoint_to_edit(extra);
+  ASSERT_GE(file, 0);
+  write_model_dataset(file, "transformer.h.0.attn.bias_extra", std::vector<float>(4, 1.0f), {4});
+  H5Fclose(file);
+  expect_refused(extra, "model/transformer.h.0.attn.bias_extra is not a weight of the model");
+
+  GPT reference(c);
+  const std::vector<float> wte(reference.wte.weight.data(),
+                               reference.wte.weight.data() + reference.wte.weight.numel());
+  const std::vector<hsize_t> dims = {static_cast<hsize_t>(c.vocab_size), static_cast<hsize_t>(c.n_embd)};
+  const std::string copy = temp_path("head_copy.h5");
+  file = saved_checkpoint_to_edit(copy);
+  ASSERT_GE(file, 0);
+  H5Ldelete(file, "/model/lm_head.weight", H5P_DEFAULT);
+  write_model_dataset(file, "lm_head.weight", wte, dims);
+  H5Fclose(file);
+  EXPECT_NO_THROW(load_model(copy));
+
+  const std::string own = temp_path("head_own.h5");
+  file = saved_checkpoint_to_edit(own);
+  ASSERT_GE(file, 0);
+  H5Ldelete(file, "/model/lm_head.weight", H5P_DEFAULT);
+  std::vector<float> other = wte;
+  other[5] += 1.0f;
+  write_model_dataset(file, "lm_head.weight", other, dims);
+  H5Fclose(file);
+  expect_refused(own, "model/lm_head.weight differs from model/transformer.wte.weight");
+}
+
 }  // namespace
 }  // namespace tg

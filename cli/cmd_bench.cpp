@@ -35,13 +35,15 @@ void run_bench(const BenchArgs& a) {
   require_at_least("bench: --prompt_len", a.prompt_len, 1);
   require_at_least("bench: --gen_tokens", a.gen_tokens, 1);
   require_at_least("bench: --top_k", a.top_k, 0);
+  validate(a.train);  // the training options a config file may hold: checked as `train` does
   GPTConfig model = a.train.model;
   const int64_t batch_size = a.train.batch_size;
-  if (model.vocab_size == 0) {  // from the dataset's tokenizer, as `train` does
-    if (a.train.dataset.empty())
-      throw std::invalid_argument("vocab_size: give --vocab_size or a --dataset with a tokenizer");
-    model.vocab_size =
+  if (model.vocab_size == 0 && a.train.dataset.empty())
+    throw std::invalid_argument("vocab_size: give --vocab_size or a --dataset with a tokenizer");
+  if (!a.train.dataset.empty()) {  // the dataset's tokenizer sets vocab_size, as in `train`
+    const int64_t vocab =
         load_tokenizer((std::filesystem::path(a.train.dataset) / "tokenizer.json").string())->vocab_size();
+    if (model.vocab_size == 0) model.vocab_size = vocab;
   }
   model.validate();
   require_memory_for(model, a.mode == "generate" ? 1 : batch_size, /*training=*/a.mode != "generate");

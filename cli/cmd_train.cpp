@@ -24,27 +24,16 @@ void run(CLI::App* cmd, const TrainArgs& args) {
   if (cmd->get_name() == "finetune" && config.init.empty())
     throw std::invalid_argument("finetune: `init` (the checkpoint to start from) is required");
   config.asked_model_options.clear();  // only what was given is checked on --resume
-  for (const char* key : {"vocab_size", "block_size", "n_layer", "n_head", "n_embd", "bias",
-                          "attention", "attn_window"})
-    if (cmd->get_option(std::string("--") + key)->count() > 0)
-      config.asked_model_options.push_back(key);
+  for (const std::string& key : GPTConfig::shape_option_names())
+    if (cmd->get_option("--" + key)->count() > 0) config.asked_model_options.push_back(key);
   Trainer trainer(config, args.resume);
   // The resolved config: every option with its final value, as TOML. The model's shape may
   // have come from the tokenizer or a checkpoint: put those values in first.
-  const GPTConfig& m = trainer.config().model;
-  auto set = [cmd](const char* name, const std::string& value) {
-    CLI::Option* opt = cmd->get_option(name);
+  for (const auto& [name, value] : trainer.config().model.shape_options()) {
+    CLI::Option* opt = cmd->get_option("--" + name);
     opt->clear();
     opt->add_result(value);
-  };
-  set("--vocab_size", std::to_string(m.vocab_size));
-  set("--block_size", std::to_string(m.block_size));
-  set("--n_layer", std::to_string(m.n_layer));
-  set("--n_head", std::to_string(m.n_head));
-  set("--n_embd", std::to_string(m.n_embd));
-  set("--bias", m.bias ? "true" : "false");
-  set("--attention", m.attention);
-  set("--attn_window", std::to_string(m.attn_window));
+  }
   std::string resolved;
   std::istringstream lines(cmd->config_to_str(/*default_also=*/true, /*write_description=*/false));
   for (std::string line; std::getline(lines, line);)

@@ -60,6 +60,19 @@ void GPTConfig::validate() const {
         ", n_embd=" + std::to_string(n_embd) + ")");
 }
 
+std::vector<std::pair<std::string, std::string>> GPTConfig::shape_options() const {
+  return {{"vocab_size", std::to_string(vocab_size)}, {"block_size", std::to_string(block_size)},
+          {"n_layer", std::to_string(n_layer)},       {"n_head", std::to_string(n_head)},
+          {"n_embd", std::to_string(n_embd)},         {"bias", bias ? "true" : "false"},
+          {"attention", attention},                   {"attn_window", std::to_string(attn_window)}};
+}
+
+std::vector<std::string> GPTConfig::shape_option_names() {
+  std::vector<std::string> names;
+  for (auto& [name, _] : GPTConfig{}.shape_options()) names.push_back(name);
+  return names;
+}
+
 std::string GPTConfig::layer_kind(int64_t layer) const {
   std::vector<std::string> words = parse_attention_pattern(attention);
   return words[layer % words.size()];

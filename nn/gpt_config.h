@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tg {
@@ -26,6 +27,11 @@ struct GPTConfig {
   std::string layer_kind(int64_t layer) const;
   // The attention window the op gets for layer i: 0 for dense.
   int layer_window(int64_t layer) const;
+
+  // The options that fix the weights' shapes (all but dropout), as (name, value as text) in
+  // declaration order: what a checkpoint and a run's options must agree on.
+  std::vector<std::pair<std::string, std::string>> shape_options() const;
+  static std::vector<std::string> shape_option_names();
 };
 
 // "dense,local" → {"dense", "local"}; throws on an unknown or empty word.

@@ -47,8 +47,7 @@ struct TrainConfig {
   int64_t freeze_layers = 0;       // keep the first k blocks fixed
   // Model options the run asked for, checked against a resumed checkpoint (the CLI lists only
   // those the user set; the others come from the checkpoint).
-  std::vector<std::string> asked_model_options = {"vocab_size", "block_size", "n_layer", "n_head",
-                                                  "n_embd", "bias", "attention", "attn_window"};
+  std::vector<std::string> asked_model_options = GPTConfig::shape_option_names();
 };
 
 // Throws std::invalid_argument "<name> must be at least <lo>, got <value>" when value < lo: the

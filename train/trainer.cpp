@@ -55,20 +55,13 @@ std::vector<std::pair<int64_t, std::string>> checkpoints_in(const std::string& d
 // Only the options in `asked` are compared (those the user set; the rest come from the file).
 std::string config_difference(const GPTConfig& a, const GPTConfig& b,
                               const std::vector<std::string>& asked) {
-  std::ostringstream out;
-  auto cmp = [&](const char* key, const auto& x, const auto& y) {
-    if (std::find(asked.begin(), asked.end(), key) == asked.end()) return;
-    if (out.tellp() == 0 && !(x == y)) out << key << " (checkpoint: " << x << ", asked: " << y << ")";
-  };
-  cmp("vocab_size", a.vocab_size, b.vocab_size);
-  cmp("block_size", a.block_size, b.block_size);
-  cmp("n_layer", a.n_layer, b.n_layer);
-  cmp("n_head", a.n_head, b.n_head);
-  cmp("n_embd", a.n_embd, b.n_embd);
-  cmp("bias", a.bias, b.bias);
-  cmp("attention", a.attention, b.attention);
-  cmp("attn_window", a.attn_window, b.attn_window);
-  return out.str();
+  const auto in_file = a.shape_options(), in_run = b.shape_options();
+  for (size_t i = 0; i < in_file.size(); i++) {
+    const std::string& key = in_file[i].first;
+    if (std::find(asked.begin(), asked.end(), key) != asked.end() && in_file[i].second != in_run[i].second)
+      return key + " (checkpoint: " + in_file[i].second + ", asked: " + in_run[i].second + ")";
+  }
+  return "";
 }
 
 std::string json_number(double v) {

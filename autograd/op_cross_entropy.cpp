@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/loss_rows.h"
 #include "autograd/ops.h"
 #include "autograd/pool.h"
 #include "autograd/profile.h"
@@ -23,24 +24,12 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_in
   if (targets.shape != lead || targets.numel() != rows)
     throw std::invalid_argument("cross_entropy: targets " + shape_str(targets.shape) +
                                 " do not match logits " + shape_str(logits.shape()));
-  int64_t counted = 0;
-  for (int32_t t : targets.data) {
-    if (t == ignore_index) continue;
-    if (t < 0 || t >= V)
-      throw std::out_of_range("cross_entropy: target " + std::to_string(t) + " outside [0, " +
-                              std::to_string(V) + ")");
-    counted++;
-  }
+  const int64_t counted = count_targets(targets, V, ignore_index, "cross_entropy");
   Tensor loss = Tensor::empty({1}, needs_grad({&logits}));
   Tensor lse = Tensor::empty({rows});
   const float* Z = logits.data();
   float* LSE = lse.data();
-  // Row losses first (parallel), then their sum in a fixed order: bit-identical run to run.
-  // One buffer per calling thread that keeps its capacity: no allocation per step. The
-  // parallel loop below must use this pointer (its worker threads have buffers of their own).
-  static thread_local std::vector<double> row_loss_buffer;
-  row_loss_buffer.assign(rows, 0.0);
-  double* row_loss = row_loss_buffer.data();
+  double* row_loss = row_loss_slots(rows);
   parallel_for(rows, rows * V > kParallelMinWork, [&](int64_t r) {
     const float* z = Z + r * V;
     float mx = z[0];
@@ -51,10 +40,7 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_in
     int32_t t = targets.data[r];
     if (t != ignore_index) row_loss[r] = LSE[r] - z[t];
   });
-  double total = 0.0;
-  for (int64_t r = 0; r < rows; r++) total += row_loss[r];
-  // No counted target: the mean is 0/0; report 0 with zero gradient rather than NaN.
-  loss.data()[0] = counted ? static_cast<float>(total / counted) : 0.0f;
+  loss.data()[0] = mean_loss(row_loss, rows, counted);
   if (loss.requires_grad()) {
     std::shared_ptr<int32_t> saved_targets = pool_alloc_ints(rows);  // the caller's may change
     std::copy_n(targets.data.data(), rows, saved_targets.get());

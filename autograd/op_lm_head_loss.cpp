@@ -16,6 +16,7 @@
 #include <string>
 
 #include "autograd/gemm.h"
+#include "autograd/loss_rows.h"
 #include "autograd/ops.h"
 #include "autograd/profile.h"
 #include "autograd/parallel.h"
@@ -41,14 +42,7 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
   if (targets.shape != lead || targets.numel() != N)
     throw std::invalid_argument("lm_head_cross_entropy: targets " + shape_str(targets.shape) +
                                 " do not match rows " + shape_str(lead));
-  int64_t counted = 0;
-  for (int32_t t : targets.data) {
-    if (t == ignore_index) continue;
-    if (t < 0 || t >= V)
-      throw std::out_of_range("lm_head_cross_entropy: target " + std::to_string(t) +
-                              " outside [0, " + std::to_string(V) + ")");
-    counted++;
-  }
+  const int64_t counted = count_targets(targets, V, ignore_index, "lm_head_cross_entropy");
   const bool grad = needs_grad({&x, &weight});
   Tensor loss = Tensor::empty({1}, grad);
   // One chunk: its d(loss)/d(logits) waits in the buffer for backward (see the top). Otherwise
@@ -60,11 +54,7 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
   if (grad && !one_chunk && weight.requires_grad())  // the first chunk's product stores
     dw = N > 0 ? Tensor::empty(weight.shape()) : Tensor::zeros(weight.shape());
   Tensor logits = Tensor::empty({std::min(N, kRowChunk), V});
-  // One buffer per calling thread that keeps its capacity: no allocation per step. The
-  // parallel loop below must use this pointer (its worker threads have buffers of their own).
-  static thread_local std::vector<double> row_loss_buffer;
-  row_loss_buffer.assign(N, 0.0);
-  double* row_loss = row_loss_buffer.data();
+  double* row_loss = row_loss_slots(N);
   const float inv_n = counted ? 1.0f / counted : 0.0f;
   const float *X = x.data(), *W = weight.data();
   float* Z = logits.data();
@@ -93,9 +83,7 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
     if (dw.defined())  // dW [V, C] += dlogitsᵀ · x (the first chunk stores)
       gemm(true, false, V, C, rows, 1.0f, Z, V, X + r0 * C, C, r0 == 0 ? 0.0f : 1.0f, dw.data(), C);
   }
-  double total = 0.0;
-  for (int64_t r = 0; r < N; r++) total += row_loss[r];
-  loss.data()[0] = counted ? static_cast<float>(total / counted) : 0.0f;
+  loss.data()[0] = mean_loss(row_loss, N, counted);
 
   if (grad && one_chunk) {
     tape().record([x, weight, loss, logits, N, V, C]() {

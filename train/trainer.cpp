@@ -295,8 +295,11 @@ void Trainer::setup_model(bool resume) {
     handle.set_requires_grad(!frozen);
   }
   // Built after freezing: AdamW updates (and decays) only parameters that need a gradient.
-  optimizer_ = std::make_unique<AdamW>(*model_, AdamWConfig{config_.beta1, config_.beta2, 1e-8f,
-                                                            config_.weight_decay});
+  AdamWConfig adamw;  // eps stays torch's default
+  adamw.beta1 = config_.beta1;
+  adamw.beta2 = config_.beta2;
+  adamw.weight_decay = config_.weight_decay;
+  optimizer_ = std::make_unique<AdamW>(*model_, adamw);
   if (!resume_from.empty()) optimizer_->state() = std::move(resumed_optimizer);
   model_->dropout_rng() = Rng{state_.dropout_seed, state_.dropout_offset};
 }

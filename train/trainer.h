@@ -66,7 +66,4 @@ class Trainer {
   int out_dir_lock_ = -1;  // a file descriptor holding flock on out_dir/.tapegpt.lock
 };
 
-// The newest complete checkpoint ckpt_<step>.h5 in dir, or "" when there is none.
-std::string latest_checkpoint(const std::string& dir);
-
 }  // namespace tg

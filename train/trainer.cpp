@@ -237,6 +237,22 @@ void Trainer::save(const std::string& path) {
   save_checkpoint(path, *model_, extras);
 }
 
+// A resumed run keeps the metrics up to its checkpoint and rewrites what came after (the steps
+// it will run again); a fresh run starts an empty file.
+void Trainer::keep_metrics_up_to(int64_t last_step) {
+  std::string kept;
+  if (last_step > 0 && fs::exists(metrics_path_)) {
+    std::ifstream in(metrics_path_);
+    for (std::string line; std::getline(in, line);) {
+      auto at = line.find("\"step\": ");
+      if (at == std::string::npos) continue;  // a line cut short by a kill: dropped
+      const int64_t step = std::strtoll(line.c_str() + at + 8, nullptr, 10);
+      if (step <= last_step) kept += line + "\n";
+    }
+  }
+  write_file_atomic(metrics_path_, kept);
+}
+
 void Trainer::log_line(const std::string& json) {
   std::ofstream out(metrics_path_, std::ios::app);
   out << json << "\n";
@@ -263,20 +279,7 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
   summary.best_val_loss = state_.best_val_loss;
   write_file_atomic((fs::path(config_.out_dir) / "config.toml").string(), resolved_config_);
 
-  // A resumed run keeps the metrics up to its checkpoint and rewrites what came after.
-  if (state_.iteration > 0 && fs::exists(metrics_path_)) {
-    std::ifstream in(metrics_path_);
-    std::string line, kept;
-    while (std::getline(in, line)) {
-      auto at = line.find("\"step\": ");
-      if (at == std::string::npos) continue;  // a line cut short by a kill: dropped
-      const int64_t step = std::strtoll(line.c_str() + at + 8, nullptr, 10);
-      if (step <= state_.iteration) kept += line + "\n";
-    }
-    write_file_atomic(metrics_path_, kept);
-  } else if (state_.iteration == 0) {
-    write_file_atomic(metrics_path_, "");
-  }
+  keep_metrics_up_to(state_.iteration);
   // A fresh run replaces a previous run's checkpoints (as nanoGPT overwrites its ckpt.pt): left
   // in out_dir, they would be taken for this run's by pruning and --resume. run() has moved them
   // aside; they go once this run has a checkpoint of its own.

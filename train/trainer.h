@@ -51,6 +51,7 @@ class Trainer {
   TrainSummary run_steps(PreviousRun& previous);
   double evaluate_val();
   void save(const std::string& path);
+  void keep_metrics_up_to(int64_t last_step);
   void log_line(const std::string& json);
 
   TrainConfig config_;

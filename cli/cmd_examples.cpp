@@ -99,7 +99,12 @@ void add_examples(CLI::App& app) {
       tok = load_tokenizer(o->tokenizer);
       about = tok->kind() + " tokenizer " + o->tokenizer + ", vocab " + std::to_string(tok->vocab_size());
     }
-    std::vector<int32_t> ids = tok->encode(o->text);
+    std::vector<int32_t> ids;
+    try {
+      ids = tok->encode(o->text);
+    } catch (const std::exception& e) {  // a character the tokenizer has not seen, ...
+      throw std::runtime_error(std::string("--text: ") + e.what());
+    }
     const auto n = static_cast<int64_t>(ids.size());
     const int64_t T = o->block_size > 0 ? o->block_size : std::max<int64_t>(1, n - 1);
     const int64_t S = o->stride > 0 ? o->stride : T;

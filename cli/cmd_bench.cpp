@@ -26,6 +26,8 @@ struct BenchArgs {
   bool profile = false;
   std::string mode = "train";
   int64_t prompt_len = 16, gen_tokens = 128, top_k = 0;
+  float top_p = 1.0f;
+  bool vocab_size_given = false;  // else a --dataset's tokenizer sets it, as in `train`
 };
 
 void run_bench(const BenchArgs& a) {
@@ -43,10 +45,11 @@ void run_bench(const BenchArgs& a) {
   if (!a.train.dataset.empty()) {  // the dataset's tokenizer sets vocab_size, as in `train`
     const int64_t vocab =
         load_tokenizer((std::filesystem::path(a.train.dataset) / "tokenizer.json").string())->vocab_size();
-    if (model.vocab_size == 0) model.vocab_size = vocab;
+    if (!a.vocab_size_given) model.vocab_size = vocab;
   }
   model.validate();
-  require_memory_for(model, a.mode == "generate" ? 1 : batch_size, /*training=*/a.mode != "generate");
+  if (a.mode != "attention")  // (the attention mode builds one op, not a model)
+    require_memory_for(model, a.mode == "generate" ? 1 : batch_size, /*training=*/a.mode == "train");
   if (a.mode == "attention") {  // one attention op, forward + backward, batch_size sequences
     const double ms = bench_attention(batch_size, model.block_size, model.n_embd,
                                       static_cast<int>(model.n_head),
@@ -60,16 +63,22 @@ void run_bench(const BenchArgs& a) {
     return;
   }
   if (a.mode == "generate") {
-    GenerationBenchResult g = bench_generation(model, a.prompt_len, a.gen_tokens, a.top_k,
-                                               a.steps, a.warmup, a.train.seed);
+    if (!(a.top_p > 0.0f && a.top_p <= 1.0f))
+      throw std::invalid_argument("bench: --top_p must be in (0, 1], got " + std::to_string(a.top_p));
+    SampleOptions sampling;
+    sampling.max_new_tokens = a.gen_tokens;
+    sampling.top_k = a.top_k;
+    sampling.top_p = a.top_p;
+    GenerationBenchResult g =
+        bench_generation(model, a.prompt_len, sampling, a.steps, a.warmup, a.train.seed);
     std::printf("{\"impl\": \"tapegpt\", \"mode\": \"generate\", \"kv_cache\": true, "
                 "\"threads\": %d, \"n_layer\": %ld, \"n_embd\": %ld, \"vocab_size\": %ld, \"block_size\": %ld, "
-                "\"prompt_len\": %ld, \"gen_tokens\": %ld, \"top_k\": %ld, \"gen_ms_median\": %.3f, "
+                "\"prompt_len\": %ld, \"gen_tokens\": %ld, \"top_k\": %ld, \"top_p\": %g, \"gen_ms_median\": %.3f, "
                 "\"tokens_per_s\": %.2f, \"weight_mb_per_token\": %.1f, "
                 "\"weight_gb_per_s\": %.2f, \"read_gb_per_s\": %.2f, \"bandwidth_fraction\": %.3f, "
                 "\"heap_allocations_per_token\": %.2f, \"peak_rss_mb\": %.1f}\n",
                 num_threads(), (long)model.n_layer, (long)model.n_embd, (long)model.vocab_size,
-                (long)model.block_size, (long)a.prompt_len, (long)a.gen_tokens, (long)a.top_k, g.ms_median,
+                (long)model.block_size, (long)a.prompt_len, (long)a.gen_tokens, (long)a.top_k, a.top_p, g.ms_median,
                 g.tokens_per_s, g.weight_bytes_per_token / 1e6, g.achieved_gb_per_s,
                 g.read_gb_per_s, g.achieved_gb_per_s / g.read_gb_per_s,
                 g.heap_allocations_per_token, g.peak_rss_mb);
@@ -132,8 +141,11 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--gen_tokens", a->gen_tokens, "generate: new tokens")->capture_default_str();
   cmd->add_option("--top_k", a->top_k, "generate: sample from the k most likely (0: all)")
       ->capture_default_str();
+  cmd->add_option("--top_p", a->top_p, "generate: sample from the smallest set reaching p (1: all)")
+      ->capture_default_str();
   cmd->callback([cmd, a, config_file] {
     apply_config_file(cmd, *config_file);
+    a->vocab_size_given = cmd->get_option("--vocab_size")->count() > 0;
     run_bench(*a);
   });
 }

@@ -68,9 +68,9 @@ void run_sample(const SampleArgs& a) {
         std::fwrite(bytes.data(), 1, bytes.size(), stdout);
         std::fflush(stdout);
       });
-    } catch (const std::runtime_error& e) {  // logits that are NaN: weights that are not finite
+    } catch (const std::runtime_error& e) {  // e.g. NaN logits: the checkpoint is the suspect
       std::printf("\n");
-      throw std::runtime_error(a.checkpoint + ": " + e.what() + " (are its weights finite?)");
+      throw std::runtime_error(a.checkpoint + ": " + e.what());
     }
     std::printf("\n");
     o.seed++;

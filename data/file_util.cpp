@@ -33,7 +33,12 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
     std::remove(tmp.c_str());
     throw std::runtime_error(tmp + ": write failed");
   }
-  rename_file(tmp, path);
+  try {
+    rename_file(tmp, path);
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
 }
 
 void rename_file(const std::string& from, const std::string& to) {

@@ -201,8 +201,14 @@ PrepareResult prepare_corpus(const PrepareOptions& opt, std::ostream* log) {
   } else if (opt.tokenizer == "gpt2") {
     if (opt.gpt2_dir.empty()) throw std::invalid_argument("prepare: the gpt2 tokenizer needs --gpt2_dir (with encoder.json and vocab.bpe)");
     tok = std::make_unique<Gpt2Tokenizer>(Gpt2Tokenizer::from_dir(opt.gpt2_dir));
+  } else if (!opt.tokenizer_json.empty() || std::filesystem::exists(opt.tokenizer)) {
+    // An existing tokenizer: the data gets its ids, so it fits a model trained with it.
+    tok = !opt.tokenizer_json.empty() ? tokenizer_from_json(opt.tokenizer_json, opt.tokenizer)
+                                      : load_tokenizer(opt.tokenizer);
+    if (tok->kind() == "char") rule = CutRule::kCodePoint;
   } else {
-    throw std::invalid_argument("prepare: unknown tokenizer \"" + opt.tokenizer + "\" (expected char, bpe or gpt2)");
+    throw std::invalid_argument("prepare: unknown tokenizer \"" + opt.tokenizer +
+                                "\" (expected char, bpe, gpt2, or an existing tokenizer.json or checkpoint)");
   }
 
   // ---- encode and write
@@ -252,10 +258,16 @@ PrepareResult prepare_corpus(const PrepareOptions& opt, std::ostream* log) {
     std::remove((meta_path + ".tmp").c_str());
     throw;  // the token writers remove their own
   }
-  train.commit();
-  val.commit();
-  rename_file(tokenizer_path + ".tmp", tokenizer_path);
-  rename_file(meta_path + ".tmp", meta_path);
+  try {  // meta.json last: a dataset with it is complete
+    train.commit();
+    val.commit();
+    rename_file(tokenizer_path + ".tmp", tokenizer_path);
+    rename_file(meta_path + ".tmp", meta_path);
+  } catch (...) {  // (a rename in one directory failing: rare, but leave no .tmp behind)
+    std::remove((tokenizer_path + ".tmp").c_str());
+    std::remove((meta_path + ".tmp").c_str());
+    throw;
+  }
   if (log) {
     char line[256];
     std::snprintf(line, sizeof line,

@@ -11,6 +11,8 @@
 //  - bpe: merges are trained on the first bpe_sample_bytes of the training part (default 16 MB:
 //    a few seconds), then the whole corpus is encoded with them.
 //  - gpt2: loads encoder.json and vocab.bpe from gpt2_dir.
+//  - an existing tokenizer (a tokenizer.json, or the tokenizer of a checkpoint): new data for a
+//    model trained with it, e.g. fine-tuning on other text.
 #pragma once
 #include <cstdint>
 #include <ostream>
@@ -21,13 +23,15 @@ namespace tg {
 
 struct PrepareOptions {
   std::vector<std::string> inputs;  // corpus files, read in this order
-  std::string tokenizer = "char";   // char | bpe | gpt2
+  std::string tokenizer = "char";   // char | bpe | gpt2 | the path of a tokenizer.json
   int64_t vocab_size = 0;           // bpe: target vocabulary size (>= 257); ignored otherwise
   std::string gpt2_dir;             // gpt2: directory with encoder.json and vocab.bpe
   std::string out_dir;              // created if missing
   double val_fraction = 0.1;        // in [0, 1)
   int64_t bpe_sample_bytes = int64_t{16} << 20;
   size_t chunk_bytes = size_t{4} << 20;  // read/encode unit
+  std::string tokenizer_json;  // a tokenizer's to_json() text (a checkpoint's); then `tokenizer`
+                               // names where it came from
 };
 
 struct PrepareResult {

@@ -98,6 +98,13 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
   return tokenizer_from_json(read_file(path), path);
 }
 
+bool same_ids(const Tokenizer& a, const Tokenizer& b) {
+  if (a.vocab_size() != b.vocab_size() || a.eot_id() != b.eot_id()) return false;
+  for (int64_t id = 0; id < a.vocab_size(); id++)
+    if (a.token_bytes(static_cast<int32_t>(id)) != b.token_bytes(static_cast<int32_t>(id))) return false;
+  return true;
+}
+
 void save_tokenizer(const Tokenizer& tokenizer, const std::string& path) {
   write_file_atomic(path, tokenizer.to_json() + "\n");
 }

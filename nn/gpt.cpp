@@ -32,7 +32,7 @@ void check_ids(const GPTConfig& config, const Ids& ids, const char* what) {
 }
 }  // namespace
 
-GPT::GPT(const GPTConfig& config, uint64_t seed)
+GPT::GPT(const GPTConfig& config, std::optional<uint64_t> seed)
     : wte(validated(config).vocab_size, config.n_embd),
       wpe(config.block_size, config.n_embd),
       ln_f(config.n_embd, config.bias),
@@ -46,7 +46,7 @@ GPT::GPT(const GPTConfig& config, uint64_t seed)
   }
   register_module("transformer.ln_f", &ln_f);
   flatten_parameters();
-  init_weights(seed);
+  if (seed) init_weights(*seed);
 }
 
 void GPT::flatten_parameters() {

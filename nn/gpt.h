@@ -7,6 +7,7 @@
 // pass over it, and data-parallel training will all-reduce it in one call.
 #pragma once
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "nn/block.h"
@@ -36,8 +37,10 @@ struct KVCache {
 
 class GPT : public Module {
  public:
-  // Validates config; weights drawn as GPT-2 initialises them, from `seed`.
-  explicit GPT(const GPTConfig& config, uint64_t seed = 0);
+  // Validates config; weights drawn as GPT-2 initialises them, from `seed`. With std::nullopt
+  // they are left unset, for a checkpoint to fill (load_weights): GPT-2's 124M normals take
+  // seconds that loading would throw away.
+  explicit GPT(const GPTConfig& config, std::optional<uint64_t> seed = 0);
 
   // GPT-2 initialisation: N(0, 0.02), residual projections (c_proj.weight) N(0, 0.02/sqrt(2L)),
   // biases 0, LayerNorm (1, 0). Deterministic for a seed.

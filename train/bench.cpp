@@ -159,16 +159,13 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
 }
 
 GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_len,
-                                       int64_t gen_tokens, int64_t top_k, int64_t runs,
-                                       int64_t warmup, uint64_t seed) {
+                                       SampleOptions options, int64_t runs, int64_t warmup,
+                                       uint64_t seed) {
   GPT model(config, seed);
   model.set_training(false);
   Rng rng{seed + 1, 0};
   std::vector<int32_t> prompt(prompt_len);
   for (auto& t : prompt) t = static_cast<int32_t>(rng.next_bits() % config.vocab_size);
-  SampleOptions options;
-  options.max_new_tokens = gen_tokens;
-  options.top_k = top_k;
   std::vector<double> ms;
   // Allocations while tokens are produced (the prompt's encoding excluded): from the first
   // token's callback to the end of each timed run.
@@ -194,7 +191,7 @@ GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_l
           : -1;
   GenerationBenchResult r;
   r.ms_median = median(ms);
-  r.tokens_per_s = gen_tokens / (r.ms_median * 1e-3);
+  r.tokens_per_s = options.max_new_tokens / (r.ms_median * 1e-3);
   r.peak_rss_mb = peak_rss_mb();
   // Every weight is read once per token: wte by the head (its input row is one row, ignored
   // like wpe's one row).

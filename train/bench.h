@@ -1,9 +1,10 @@
-// bench.h — steady-state training-step timing (the performance protocol of DESIGN.md).
+// bench.h — steady-state training-step timing (the protocol in bench/RESULTS.md §1).
 #pragma once
 #include <string>
 
 #include "autograd/profile.h"
 #include "nn/gpt_config.h"
+#include "train/sampler.h"
 
 namespace tg {
 
@@ -37,12 +38,12 @@ struct GenerationBenchResult {
   double heap_allocations_per_token = -1;  // per token after the prompt (cache rebuilds included)
 };
 
-// Batch 1, a random prompt of prompt_len tokens, gen_tokens new tokens with the KV cache
-// (the PyTorch reference's generation benchmark, which recomputes without a cache), sampled
-// from the top_k most likely tokens (0: all of them).
+// Batch 1, a random prompt of prompt_len tokens, sampling.max_new_tokens new tokens with the KV
+// cache (the PyTorch reference's generation benchmark, which recomputes without a cache),
+// drawn as `sampling` says (top_k, top_p, temperature; its seed is set per run).
 GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_len,
-                                       int64_t gen_tokens, int64_t top_k, int64_t runs,
-                                       int64_t warmup, uint64_t seed);
+                                       SampleOptions sampling, int64_t runs, int64_t warmup,
+                                       uint64_t seed);
 
 // Forward + backward of one causal_attention op on random qkv [B, T, 3C]: median ms.
 // window 0 = dense. (The attention op alone: the c_attn/c_proj projections cost the same for

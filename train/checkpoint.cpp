@@ -241,7 +241,10 @@ void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint
     std::remove(tmp.c_str());  // a full disk must not stay full of a half-written file
     throw;
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(path, "cannot rename " + tmp + " over it");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    fail(path, "cannot rename " + tmp + " over it");
+  }
 }
 
 
@@ -343,8 +346,13 @@ void load_weights(const std::string& path, GPT& model) {
     char name[512] = {};
     if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) < 0)
       fail(path, "cannot list group /model (file damaged?)");
-    const bool known = std::string(name) == "lm_head.weight" ||
-                       std::any_of(params.begin(), params.end(), [&](const auto& p) { return p.first == name; });
+    const std::string n = name;
+    // nanoGPT (without flash attention) and Hugging Face keep their causal mask as a buffer in
+    // the state_dict: not a weight, and computed here.
+    const bool mask_buffer = (n.size() > 10 && n.compare(n.size() - 10, 10, ".attn.bias") == 0) ||
+                             (n.size() > 17 && n.compare(n.size() - 17, 17, ".attn.masked_bias") == 0);
+    const bool known = n == "lm_head.weight" || mask_buffer ||
+                       std::any_of(params.begin(), params.end(), [&](const auto& p) { return p.first == n; });
     if (!known) fail(path, "model/" + std::string(name) + " is not a weight of the model that /config describes");
   }
   // The head is wte itself (weight tying). A file may store it as a link to wte (tapegpt) or as
@@ -375,7 +383,7 @@ std::unique_ptr<Tokenizer> checkpoint_tokenizer(const Checkpoint& ck, const std:
 
 std::unique_ptr<GPT> load_model(const std::string& path) {
   Checkpoint ck = read_checkpoint(path);
-  auto model = std::make_unique<GPT>(ck.config);
+  auto model = std::make_unique<GPT>(ck.config, std::nullopt);
   load_weights(path, *model);
   return model;
 }

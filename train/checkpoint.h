@@ -1,4 +1,4 @@
-// checkpoint.h — GPT checkpoints in HDF5 (layout in DESIGN.md; readable with h5py).
+// checkpoint.h — GPT checkpoints in HDF5 (the layout below; readable with h5py).
 //
 //   /model/<state_dict key>   float32, torch shapes; lm_head.weight is a hard link to wte's
 //   /config                   one attribute per GPTConfig field + "run_config" (resolved TOML)
@@ -55,8 +55,10 @@ Checkpoint read_checkpoint(const std::string& path);
 // Reads the AdamW moments, in `model`'s flat order (its parameters give names and shapes).
 OptimizerState read_optimizer(const std::string& path, const GPT& model);
 
-// Loads the weights into a model whose config must match the file's (else an error naming the
-// first parameter whose shape differs, or that is missing).
+// Loads the weights into a model whose config must match the file's: an error names the first
+// parameter whose shape differs or that is missing, a weight the model has no place for (torch's
+// attention-mask buffers attn.bias / attn.masked_bias are skipped), or an lm_head.weight that is
+// not wte's values (weight tying).
 void load_weights(const std::string& path, GPT& model);
 
 // The tokenizer stored in the checkpoint at `path`; throws naming the file when there is none or

@@ -33,7 +33,7 @@ void require_memory_for(const GPTConfig& c, int64_t batch_size, bool training) {
       "batch_size=" + std::to_string(batch_size) + ", block_size=" +
       std::to_string(c.block_size) + ", n_layer=" + std::to_string(c.n_layer) + ", n_embd=" +
       std::to_string(c.n_embd) + ", vocab_size=" + std::to_string(c.vocab_size) +
-      ": does not fit in memory: " + (training ? "training" : "evaluation") +
+      ": does not fit in memory: " + (training ? "training" : "inference") +
       " needs at least " + gb + " (smaller batch_size, block_size or model?)");
 }
 

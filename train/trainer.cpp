@@ -110,9 +110,10 @@ void Trainer::setup_model(bool resume) {
       // Data prepared with another tokenizer would train on ids that mean other text.
       const fs::path data_tokenizer = fs::path(config_.dataset) / "tokenizer.json";
       if (!config_.dataset.empty() && fs::exists(data_tokenizer) &&
-          load_tokenizer(data_tokenizer.string())->to_json() != tokenizer_->to_json())
+          !same_ids(*load_tokenizer(data_tokenizer.string()), *tokenizer_))
         throw std::runtime_error(data_tokenizer.string() + ": not the tokenizer " + weights_from +
-                                 " was trained with (prepare the data with that one)");
+                                 " was trained with: its ids mean other text (prepare the data "
+                                 "with `prepare --tokenizer " + weights_from + "`)");
     } else if (!config_.dataset.empty())  // bare weights (e.g. exported): the dataset's tokenizer
       tokenizer_ = load_tokenizer((fs::path(config_.dataset) / "tokenizer.json").string());
     else
@@ -132,7 +133,7 @@ void Trainer::setup_model(bool resume) {
     c.dropout = config_.model.dropout;  // dropout is a training choice, not part of the weights
     config_.model = c;
     require_memory_for(c, config_.batch_size, /*training=*/true);
-    model_ = std::make_unique<GPT>(c);
+    model_ = std::make_unique<GPT>(c, std::nullopt);
     load_weights(weights_from, *model_);
     if (!resume_from.empty()) {
       if (!ck.has_state || !ck.has_optimizer)
@@ -202,7 +203,9 @@ void Trainer::setup_data() {
         throw std::runtime_error(file->name() + ": vocab size " +
                                  std::to_string(file->vocab_size()) + " exceeds the model's " +
                                  std::to_string(model_->config().vocab_size));
-      if (file->vocab_size() != tokenizer_->vocab_size())
+      // prepare writes its tokenizer's size; a smaller one is data from another tokenizer.
+      // (A bigger one may be another tool's padded size: its ids are checked against the model.)
+      if (file->vocab_size() < tokenizer_->vocab_size())
         throw std::runtime_error(file->name() + ": vocab size " +
                                  std::to_string(file->vocab_size()) + ", but the tokenizer's is " +
                                  std::to_string(tokenizer_->vocab_size()) +

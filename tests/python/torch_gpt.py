@@ -112,7 +112,7 @@ def config_from_h5(f):
 
 
 def load_checkpoint(path):
-    """A tapegpt checkpoint → a torch GPT, loaded the way DESIGN.md promises users can."""
+    """A tapegpt checkpoint → a torch GPT, loaded with h5py by state_dict key, as a user would."""
     import h5py
     with h5py.File(path, "r") as f:
         model = GPT(config_from_h5(f))

@@ -267,6 +267,16 @@ TEST(Checkpoint, RefusesWeightsTheConfigDoesNotDescribe) {
   write_model_dataset(file, "transformer.h.0.attn.bias_extra", std::vector<float>(4, 1.0f), {4});
   H5Fclose(file);
   expect_refused(extra, "model/transformer.h.0.attn.bias_extra is not a weight of the model");
+  // torch's causal-mask buffers in a state_dict (nanoGPT without flash attention, Hugging Face)
+  // are not weights: skipped.
+  const std::string mask = temp_path("mask.h5");
+  file = saved_checkpoint_to_edit(mask);
+  ASSERT_GE(file, 0);
+  const hsize_t T = static_cast<hsize_t>(c.block_size);
+  write_model_dataset(file, "transformer.h.1.attn.bias", std::vector<float>(T * T, 1.0f), {1, 1, T, T});
+  write_model_dataset(file, "transformer.h.1.attn.masked_bias", {-1e4f}, {1});
+  H5Fclose(file);
+  EXPECT_NO_THROW(load_model(mask));
 
   GPT reference(c);
   const std::vector<float> wte(reference.wte.weight.data(),

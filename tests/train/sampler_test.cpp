@@ -174,20 +174,21 @@ TEST(Generate, LongPromptIsCroppedToItsLastBlockSizeTokens) {
 
 // A generated token allocates nothing: the bench counts malloc and new from the first token to
 // the end of each run (only the token lists' occasional growth remains). Sampling from the
-// whole vocabulary and from the top k (which ranks candidates) both.
-class GenerateAllocations : public ::testing::TestWithParam<int> {};
+// whole vocabulary, and from the top k or top p (which rank candidates).
+class GenerateAllocations : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(GenerateAllocations, NoHeapAllocationPerToken) {
   const auto r = tg::testing::run_command(
       std::string(TAPEGPT_BINARY) +
       " bench --json --mode generate --steps 2 --warmup 1 --n_layer 2 --n_head 2 --n_embd 32"
-      " --block_size 512 --vocab_size 100 --gen_tokens 400 --top_k " + std::to_string(GetParam()));
+      " --block_size 512 --vocab_size 100 --gen_tokens 400 " + GetParam());
   ASSERT_EQ(r.status, 0) << r.output;
   const double per_token = tg::testing::json_number(r.output, "heap_allocations_per_token");
   if (per_token < 0) GTEST_SKIP() << "this build does not count allocations";
   EXPECT_LT(per_token, 0.1) << r.output;
 }
-INSTANTIATE_TEST_SUITE_P(TopK, GenerateAllocations, ::testing::Values(0, 40));
+INSTANTIATE_TEST_SUITE_P(Sampling, GenerateAllocations,
+                         ::testing::Values("--top_k 0", "--top_k 40", "--top_p 0.9"));
 
 }  // namespace
 }  // namespace tg

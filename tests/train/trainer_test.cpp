@@ -190,6 +190,17 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   r = run("train " + config() + "--max_iters 2 --dataset " + dir_ + "/mixed --out_dir " + dir_ + "/mixed_out");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("prepared with another tokenizer"), std::string::npos) << r.output;
+  // The way the refusal points to: the new text prepared with the checkpoint's own tokenizer.
+  r = run("prepare --input " + dir_ + "/other.txt --tokenizer " + dir_ + "/shape/best.h5 --out " +
+          dir_ + "/other_ids");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run("train " + config() + "--max_iters 12 --resume --dataset " + dir_ + "/other_ids --out_dir " +
+          dir_ + "/shape");
+  EXPECT_EQ(r.status, 0) << r.output;
+  // bench takes its vocabulary from a --dataset too (106 characters here), as train does.
+  r = run("bench --json --steps 1 --warmup 0 --n_layer 1 --dataset " + dir_ + "/data");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(testing::json_number(r.output, "vocab_size"), 106) << r.output;
 }
 
 // A run that cannot start, or fails before its first checkpoint, leaves the previous run in

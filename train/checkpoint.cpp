@@ -39,6 +39,11 @@ class Handle {
   Handle& operator=(const Handle&) = delete;
   operator hid_t() const { return id_; }
   bool ok() const { return id_ >= 0; }
+  herr_t close() {  // now, with its status (the destructor cannot report one)
+    const herr_t status = id_ >= 0 ? close_(id_) : 0;
+    id_ = -1;
+    return status;
+  }
 
  private:
   hid_t id_;
@@ -168,58 +173,62 @@ void write_checkpoint_file(const std::string& tmp, const GPT& model, const Check
     Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     if (!file.ok()) fail(tmp, "cannot create checkpoint file");
 
-    Handle g_model(H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-    NamedTensors params = model.named_parameters();
-    for (auto& [name, t] : params) write_floats(g_model, name, t.data(), t.shape(), tmp);
-    // Tied head: one copy of the data, two names (h5py sees both keys).
-    if (H5Lcreate_hard(g_model, "transformer.wte.weight", g_model, "lm_head.weight", H5P_DEFAULT,
-                       H5P_DEFAULT) < 0)
-      fail(tmp, "cannot link lm_head.weight to transformer.wte.weight");
+    {  // the groups close before the file, so closing the file below really closes it
+      Handle g_model(H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      NamedTensors params = model.named_parameters();
+      for (auto& [name, t] : params) write_floats(g_model, name, t.data(), t.shape(), tmp);
+      // Tied head: one copy of the data, two names (h5py sees both keys).
+      if (H5Lcreate_hard(g_model, "transformer.wte.weight", g_model, "lm_head.weight", H5P_DEFAULT,
+                         H5P_DEFAULT) < 0)
+        fail(tmp, "cannot link lm_head.weight to transformer.wte.weight");
 
-    const GPTConfig& c = model.config();
-    Handle g_config(H5Gcreate2(file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-    write_attr(g_config, "vocab_size", c.vocab_size, tmp);
-    write_attr(g_config, "block_size", c.block_size, tmp);
-    write_attr(g_config, "n_layer", c.n_layer, tmp);
-    write_attr(g_config, "n_head", c.n_head, tmp);
-    write_attr(g_config, "n_embd", c.n_embd, tmp);
-    write_attr(g_config, "dropout", static_cast<double>(c.dropout), tmp);
-    write_attr(g_config, "bias", static_cast<int64_t>(c.bias), tmp);
-    write_attr(g_config, "attention", c.attention, tmp);
-    write_attr(g_config, "attn_window", c.attn_window, tmp);
-    write_attr(g_config, "run_config", extras.run_config, tmp);
-    write_attr(g_config, "format", std::string("tapegpt-checkpoint"), tmp);
-    write_attr(g_config, "format_version", static_cast<int64_t>(1), tmp);
+      const GPTConfig& c = model.config();
+      Handle g_config(H5Gcreate2(file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      write_attr(g_config, "vocab_size", c.vocab_size, tmp);
+      write_attr(g_config, "block_size", c.block_size, tmp);
+      write_attr(g_config, "n_layer", c.n_layer, tmp);
+      write_attr(g_config, "n_head", c.n_head, tmp);
+      write_attr(g_config, "n_embd", c.n_embd, tmp);
+      write_attr(g_config, "dropout", static_cast<double>(c.dropout), tmp);
+      write_attr(g_config, "bias", static_cast<int64_t>(c.bias), tmp);
+      write_attr(g_config, "attention", c.attention, tmp);
+      write_attr(g_config, "attn_window", c.attn_window, tmp);
+      write_attr(g_config, "run_config", extras.run_config, tmp);
+      write_attr(g_config, "format", std::string("tapegpt-checkpoint"), tmp);
+      write_attr(g_config, "format_version", static_cast<int64_t>(1), tmp);
 
-    if (!extras.tokenizer_json.empty()) {
-      Handle g(H5Gcreate2(file, "tokenizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-      write_attr(g, "json", extras.tokenizer_json, tmp);
-    }
-    if (extras.has_optimizer) {
-      Handle g(H5Gcreate2(file, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-      Handle gm(H5Gcreate2(g, "m", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-      Handle gv(H5Gcreate2(g, "v", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-      write_attr(g, "step", extras.optimizer.step, tmp);
-      int64_t at = 0;
-      for (auto& [name, t] : params) {
-        write_floats(gm, name, extras.optimizer.m.data() + at, t.shape(), tmp);
-        write_floats(gv, name, extras.optimizer.v.data() + at, t.shape(), tmp);
-        at += t.numel();
+      if (!extras.tokenizer_json.empty()) {
+        Handle g(H5Gcreate2(file, "tokenizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+        write_attr(g, "json", extras.tokenizer_json, tmp);
       }
+      if (extras.has_optimizer) {
+        Handle g(H5Gcreate2(file, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+        Handle gm(H5Gcreate2(g, "m", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+        Handle gv(H5Gcreate2(g, "v", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+        write_attr(g, "step", extras.optimizer.step, tmp);
+        int64_t at = 0;
+        for (auto& [name, t] : params) {
+          write_floats(gm, name, extras.optimizer.m.data() + at, t.shape(), tmp);
+          write_floats(gv, name, extras.optimizer.v.data() + at, t.shape(), tmp);
+          at += t.numel();
+        }
+      }
+      if (extras.has_state) {
+        const TrainState& s = extras.state;
+        Handle g(H5Gcreate2(file, "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+        write_attr(g, "iteration", s.iteration, tmp);
+        write_attr(g, "tokens_seen", s.tokens_seen, tmp);
+        write_attr(g, "best_val_loss", s.best_val_loss, tmp);
+        write_attr_u64(g, "dropout_seed", s.dropout_seed, tmp);
+        write_attr_u64(g, "dropout_offset", s.dropout_offset, tmp);
+        write_attr_u64(g, "data_seed", s.data_seed, tmp);
+        write_attr_u64(g, "data_epoch", s.data_epoch, tmp);
+        write_attr_u64(g, "data_cursor", s.data_cursor, tmp);
+      }
+      if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
+        fail(tmp, "cannot write the checkpoint (disk full?)");
     }
-    if (extras.has_state) {
-      const TrainState& s = extras.state;
-      Handle g(H5Gcreate2(file, "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-      write_attr(g, "iteration", s.iteration, tmp);
-      write_attr(g, "tokens_seen", s.tokens_seen, tmp);
-      write_attr(g, "best_val_loss", s.best_val_loss, tmp);
-      write_attr_u64(g, "dropout_seed", s.dropout_seed, tmp);
-      write_attr_u64(g, "dropout_offset", s.dropout_offset, tmp);
-      write_attr_u64(g, "data_seed", s.data_seed, tmp);
-      write_attr_u64(g, "data_epoch", s.data_epoch, tmp);
-      write_attr_u64(g, "data_cursor", s.data_cursor, tmp);
-    }
-    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) fail(tmp, "cannot write the checkpoint (disk full?)");
+    if (file.close() < 0) fail(tmp, "cannot write the checkpoint (closing failed: disk full?)");
   }
   int fd = ::open(tmp.c_str(), O_RDONLY);
   if (fd < 0 || ::fsync(fd) != 0) {
@@ -344,16 +353,20 @@ void load_weights(const std::string& path, GPT& model) {
   if (H5Gget_info(g, &info) < 0) fail(path, "cannot list group /model (file damaged?)");
   for (hsize_t i = 0; i < info.nlinks; i++) {
     char name[512] = {};
-    if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) < 0)
+    if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name,
+                           H5P_DEFAULT) < 0)
       fail(path, "cannot list group /model (file damaged?)");
     const std::string n = name;
     // nanoGPT (without flash attention) and Hugging Face keep their causal mask as a buffer in
     // the state_dict: not a weight, and computed here.
-    const bool mask_buffer = (n.size() > 10 && n.compare(n.size() - 10, 10, ".attn.bias") == 0) ||
-                             (n.size() > 17 && n.compare(n.size() - 17, 17, ".attn.masked_bias") == 0);
+    auto ends_with = [&](const std::string& end) {
+      return n.size() > end.size() && n.compare(n.size() - end.size(), end.size(), end) == 0;
+    };
+    const bool mask_buffer = ends_with(".attn.bias") || ends_with(".attn.masked_bias");
     const bool known = n == "lm_head.weight" || mask_buffer ||
-                       std::any_of(params.begin(), params.end(), [&](const auto& p) { return p.first == n; });
-    if (!known) fail(path, "model/" + std::string(name) + " is not a weight of the model that /config describes");
+                       std::any_of(params.begin(), params.end(),
+                                   [&](const auto& p) { return p.first == n; });
+    if (!known) fail(path, "model/" + n + " is not a weight of the model that /config describes");
   }
   // The head is wte itself (weight tying). A file may store it as a link to wte (tapegpt) or as
   // a copy (a torch state_dict saved key by key); a head of its own would be silently lost.
@@ -377,7 +390,8 @@ std::unique_ptr<Tokenizer> checkpoint_tokenizer(const Checkpoint& ck, const std:
   auto tokenizer = tokenizer_from_json(ck.tokenizer_json, path + " (tokenizer)");
   if (tokenizer->vocab_size() > ck.config.vocab_size)
     fail(path, "the tokenizer has " + std::to_string(tokenizer->vocab_size()) +
-                   " tokens, more than the model's vocab_size " + std::to_string(ck.config.vocab_size));
+                   " tokens, more than the model's vocab_size " +
+                   std::to_string(ck.config.vocab_size));
   return tokenizer;
 }
 

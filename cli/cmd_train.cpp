@@ -1,6 +1,7 @@
 // tapegpt train / finetune — config-driven training runs.
 #include <cstdio>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -19,14 +20,18 @@ struct TrainArgs {
 };
 
 void run(CLI::App* cmd, const TrainArgs& args) {
-  apply_config_file(cmd, *args.config_file);  // fills the options bound to args (the file's keys)
+  // Fills the options bound to args with the file's keys.
+  const std::set<std::string> from_file = apply_config_file(cmd, *args.config_file);
   TrainConfig config = args.config;
   if (cmd->get_name() == "finetune" && config.init.empty())
     throw std::invalid_argument("finetune: `init` (the checkpoint to start from) is required");
   config.asked_model_options.clear();  // only what was given is checked on --resume
   for (const std::string& key : GPTConfig::shape_option_names())
     if (cmd->get_option("--" + key)->count() > 0) config.asked_model_options.push_back(key);
-  Trainer trainer(config, args.resume);
+  std::unique_ptr<Trainer> made;  // (its checks of the values name the file they came from)
+  naming_config_file(from_file, *args.config_file,
+                     [&] { made = std::make_unique<Trainer>(config, args.resume); });
+  Trainer& trainer = *made;
   // The resolved config: every option with its final value, as TOML. The model's shape may
   // have come from the tokenizer or a checkpoint: put those values in first.
   for (const auto& [name, value] : trainer.config().model.shape_options()) {

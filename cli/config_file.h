@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -54,8 +55,10 @@ inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path) {
   return keys;
 }
 
-inline void apply_config_file(CLI::App* cmd, const std::string& path) {
-  if (path.empty()) return;
+// Returns the keys whose values came from the file (not overridden on the command line).
+inline std::set<std::string> apply_config_file(CLI::App* cmd, const std::string& path) {
+  std::set<std::string> applied;
+  if (path.empty()) return applied;
   if (std::filesystem::is_directory(path))
     throw std::runtime_error(path + ": is a directory, expected a TOML config file");
   if (!std::filesystem::is_regular_file(path))
@@ -92,6 +95,22 @@ inline void apply_config_file(CLI::App* cmd, const std::string& path) {
     } catch (const CLI::Error& e) {
       throw std::runtime_error(path + ": bad value for '" + key + "': " + e.what());
     }
+    applied.insert(key);
+  }
+  return applied;
+}
+
+// Runs `body`; an std::invalid_argument whose message starts with a key the config file set
+// ("n_head must be positive, got 0") is rethrown naming the file, where the user must look.
+template <typename Body>
+void naming_config_file(const std::set<std::string>& from_file, const std::string& path, Body body) {
+  try {
+    body();
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    const std::string key = what.substr(0, what.find_first_of(" =:"));
+    if (from_file.count(key)) throw std::invalid_argument(path + ": " + what);
+    throw;
   }
 }
 

@@ -143,7 +143,10 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
       {"n_layer = 2\nn_layer = 3", "'n_layer' is set 2 times"},
       {"seed = 1\n[eval]\nseed = 2", "unknown key 'eval.seed'"},
       {"learning_rate =", "'learning_rate' has no value"},
-      {"grad_clip =   # off?", "'grad_clip' has no value"}};
+      {"grad_clip =   # off?", "'grad_clip' has no value"},
+      // A value that makes no sense names the file it came from.
+      {"n_head = 0", "n_head must be positive, got 0"},
+      {"learning_rate = -1", "learning_rate must be in [0, inf)"}};
   for (const auto& [lines, says] : refused) {
     std::ofstream(dir_ + "/typed.toml") << lines << "\n";
     r = run("train --config " + dir_ + "/typed.toml --dataset " + dir_ + "/data");

@@ -38,6 +38,10 @@ void run_eval(const EvalArgs& a) {
   auto tokenizer = [&] { return checkpoint_tokenizer(ck, a.checkpoint); };
   if (!std::filesystem::exists(a.data)) throw std::runtime_error(a.data + ": no such file");
   if (std::filesystem::path(a.data).extension() == ".bin") {
+    // Token files prepared with another tokenizer would be scored as other text.
+    const std::filesystem::path dir = std::filesystem::path(a.data).parent_path();
+    if (!ck.tokenizer_json.empty())
+      require_same_tokenizer(dir.empty() ? "." : dir.string(), *tokenizer(), a.checkpoint);
     auto file = TokenFile::open_shared(a.data);
     if (file->vocab_size() > ck.config.vocab_size)
       throw std::runtime_error(a.data + ": vocab size " + std::to_string(file->vocab_size()) +

@@ -29,7 +29,7 @@ void run(CLI::App* cmd, const TrainArgs& args) {
   for (const std::string& key : GPTConfig::shape_option_names())
     if (cmd->get_option("--" + key)->count() > 0) config.asked_model_options.push_back(key);
   std::unique_ptr<Trainer> made;  // (its checks of the values name the file they came from)
-  naming_config_file(from_file, *args.config_file,
+  naming_config_file(cmd, from_file, *args.config_file,
                      [&] { made = std::make_unique<Trainer>(config, args.resume); });
   Trainer& trainer = *made;
   // The resolved config: every option with its final value, as TOML. The model's shape may

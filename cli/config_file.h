@@ -45,9 +45,9 @@ inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path) {
       continue;
     }
     const size_t eq = line.find('=');
-    if (eq == std::string::npos) continue;
+    // A bare `key` (CLI11 would read it as true) has no value either.
     KeyLines& k = keys[section + unquote(trim(line.substr(0, eq)))];
-    const std::string value = trim(line.substr(eq + 1));
+    const std::string value = eq == std::string::npos ? "" : trim(line.substr(eq + 1));
     k.count++;
     k.quoted = k.quoted || (!value.empty() && (value[0] == '"' || value[0] == '\''));
     k.empty = k.empty || value.empty() || value[0] == '#';
@@ -100,17 +100,27 @@ inline std::set<std::string> apply_config_file(CLI::App* cmd, const std::string&
   return applied;
 }
 
-// Runs `body`; an std::invalid_argument whose message starts with a key the config file set
-// ("n_head must be positive, got 0") is rethrown naming the file, where the user must look.
+// Runs `body`; an std::invalid_argument whose message names keys the config file set
+// ("n_head must be positive, got 0", "n_embd=16 is not divisible by n_head=3") is rethrown
+// naming the file, where the user must look, and the command line too when it set the others.
 template <typename Body>
-void naming_config_file(const std::set<std::string>& from_file, const std::string& path, Body body) {
+void naming_config_file(CLI::App* cmd, const std::set<std::string>& from_file,
+                        const std::string& path, Body body) {
   try {
     body();
   } catch (const std::invalid_argument& e) {
     const std::string what = e.what();
-    const std::string key = what.substr(0, what.find_first_of(" =:"));
-    if (from_file.count(key)) throw std::invalid_argument(path + ": " + what);
-    throw;
+    bool in_file = false, on_command_line = false;
+    for (size_t at = 0; at < what.size();) {  // every word that names an option
+      const size_t end = what.find_first_not_of("abcdefghijklmnopqrstuvwxyz_0123456789", at);
+      const std::string word = what.substr(at, end - at);
+      if (from_file.count(word)) in_file = true;
+      else if (CLI::Option* opt = cmd->get_option_no_throw("--" + word); opt && opt->count() > 0)
+        on_command_line = true;
+      at = end == std::string::npos ? end : end + 1;
+    }
+    if (!in_file) throw;
+    throw std::invalid_argument(path + (on_command_line ? " and the command line: " : ": ") + what);
   }
 }
 

@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help: the help text, exit 0
+    if (app.get_subcommands().empty() && argc > 1) {  // `tapegpt bogus`: not "a subcommand is required"
+      std::fprintf(stderr, "tapegpt: error: unknown command '%s' (see tapegpt --help)\n", argv[1]);
+      return 1;
+    }
     // An unknown option, a value that is not a number, ...: one line, like every other error.
     std::fprintf(stderr, "tapegpt: error: %s (see tapegpt%s --help)\n", e.what(),
                  app.get_subcommands().empty() ? "" : (" " + app.get_subcommands()[0]->get_name()).c_str());

@@ -94,8 +94,18 @@ std::unique_ptr<Tokenizer> tokenizer_from_json(const std::string& json, const st
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
-  if (is_directory(path)) return std::make_unique<Gpt2Tokenizer>(Gpt2Tokenizer::from_dir(path));
-  return tokenizer_from_json(read_file(path), path);
+  if (!is_directory(path)) return tokenizer_from_json(read_file(path), path);
+  const std::string json = path + "/tokenizer.json";  // a prepared dataset's directory
+  if (std::FILE* f = std::fopen(json.c_str(), "rb")) {
+    std::fclose(f);
+    return tokenizer_from_json(read_file(json), json);
+  }
+  std::FILE* encoder = std::fopen((path + "/encoder.json").c_str(), "rb");
+  if (!encoder)
+    throw std::runtime_error(path + ": a directory with neither a tokenizer.json nor GPT-2's "
+                             "encoder.json and vocab.bpe");
+  std::fclose(encoder);
+  return std::make_unique<Gpt2Tokenizer>(Gpt2Tokenizer::from_dir(path));
 }
 
 bool same_ids(const Tokenizer& a, const Tokenizer& b) {

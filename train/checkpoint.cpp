@@ -395,6 +395,16 @@ std::unique_ptr<Tokenizer> checkpoint_tokenizer(const Checkpoint& ck, const std:
   return tokenizer;
 }
 
+void require_same_tokenizer(const std::string& dataset_dir, const Tokenizer& tokenizer,
+                            const std::string& checkpoint) {
+  const std::string data_tokenizer = dataset_dir + "/tokenizer.json";
+  if (access(data_tokenizer.c_str(), F_OK) != 0) return;
+  if (!same_ids(*load_tokenizer(data_tokenizer), tokenizer))
+    throw std::runtime_error(data_tokenizer + ": not the tokenizer " + checkpoint +
+                             " was trained with: its ids mean other text (prepare the data with "
+                             "`prepare --tokenizer " + checkpoint + "`)");
+}
+
 std::unique_ptr<GPT> load_model(const std::string& path) {
   Checkpoint ck = read_checkpoint(path);
   auto model = std::make_unique<GPT>(ck.config, std::nullopt);

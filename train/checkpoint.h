@@ -65,6 +65,12 @@ void load_weights(const std::string& path, GPT& model);
 // when it has more tokens than the model's vocab_size.
 std::unique_ptr<Tokenizer> checkpoint_tokenizer(const Checkpoint& ck, const std::string& path);
 
+// Throws when the dataset directory's tokenizer.json gives the ids other meanings than
+// `tokenizer`, the one checkpoint `checkpoint` was trained with: its token files would be read
+// as other text. Nothing to check when the directory has no tokenizer.json.
+void require_same_tokenizer(const std::string& dataset_dir, const Tokenizer& tokenizer,
+                            const std::string& checkpoint);
+
 // Builds the model the checkpoint describes and loads its weights.
 std::unique_ptr<GPT> load_model(const std::string& path);
 

@@ -107,13 +107,7 @@ void Trainer::setup_model(bool resume) {
     Checkpoint ck = read_checkpoint(weights_from);
     if (!ck.tokenizer_json.empty()) {
       tokenizer_ = tokenizer_from_json(ck.tokenizer_json, weights_from + " (tokenizer)");
-      // Data prepared with another tokenizer would train on ids that mean other text.
-      const fs::path data_tokenizer = fs::path(config_.dataset) / "tokenizer.json";
-      if (!config_.dataset.empty() && fs::exists(data_tokenizer) &&
-          !same_ids(*load_tokenizer(data_tokenizer.string()), *tokenizer_))
-        throw std::runtime_error(data_tokenizer.string() + ": not the tokenizer " + weights_from +
-                                 " was trained with: its ids mean other text (prepare the data "
-                                 "with `prepare --tokenizer " + weights_from + "`)");
+      if (!config_.dataset.empty()) require_same_tokenizer(config_.dataset, *tokenizer_, weights_from);
     } else if (!config_.dataset.empty())  // bare weights (e.g. exported): the dataset's tokenizer
       tokenizer_ = load_tokenizer((fs::path(config_.dataset) / "tokenizer.json").string());
     else

@@ -144,6 +144,7 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
       {"seed = 1\n[eval]\nseed = 2", "unknown key 'eval.seed'"},
       {"learning_rate =", "'learning_rate' has no value"},
       {"grad_clip =   # off?", "'grad_clip' has no value"},
+      {"learning_rate", "'learning_rate' has no value"},
       // A value that makes no sense names the file it came from.
       {"n_head = 0", "n_head must be positive, got 0"},
       {"learning_rate = -1", "learning_rate must be in [0, inf)"}};
@@ -171,6 +172,15 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.output, "tapegpt: error: The following arguments were not expected: 1 --bogus "
                       "(see tapegpt train --help)\n");
+  r = run("bogus");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.output, "tapegpt: error: unknown command 'bogus' (see tapegpt --help)\n");
+  // A check of two values names where each came from.
+  std::ofstream(dir_ + "/width.toml") << "n_embd = 16\n";
+  r = run("train --config " + dir_ + "/width.toml --n_head 3 --dataset " + dir_ + "/data");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("width.toml and the command line: n_embd=16 is not divisible by n_head=3"),
+            std::string::npos) << r.output;
   r = run("train " + config() + "--max_iters 20 --attention dense,local --resume --out_dir " +
           dir_ + "/shape");
   EXPECT_EQ(r.status, 1);
@@ -193,6 +203,9 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   r = run("train " + config() + "--max_iters 2 --dataset " + dir_ + "/mixed --out_dir " + dir_ + "/mixed_out");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("prepared with another tokenizer"), std::string::npos) << r.output;
+  r = run("eval --checkpoint " + dir_ + "/shape/best.h5 --data " + dir_ + "/other/val.bin");
+  EXPECT_EQ(r.status, 1);  // scored as other text, its loss would mean nothing
+  EXPECT_NE(r.output.find("other/tokenizer.json: not the tokenizer"), std::string::npos) << r.output;
   // The way the refusal points to: the new text prepared with the checkpoint's own tokenizer.
   r = run("prepare --input " + dir_ + "/other.txt --tokenizer " + dir_ + "/shape/best.h5 --out " +
           dir_ + "/other_ids");

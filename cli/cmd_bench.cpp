@@ -144,9 +144,9 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--top_p", a->top_p, "generate: sample from the smallest set reaching p (1: all)")
       ->capture_default_str();
   cmd->callback([cmd, a, config_file] {
-    apply_config_file(cmd, *config_file);
+    const std::set<std::string> from_file = apply_config_file(cmd, *config_file);
     a->vocab_size_given = cmd->get_option("--vocab_size")->count() > 0;
-    run_bench(*a);
+    naming_config_file(cmd, from_file, *config_file, [&] { run_bench(*a); });
   });
 }
 

@@ -93,8 +93,8 @@ void add_sample(CLI::App& app) {
   cmd->add_option("--seed", a->options.seed, "same seed, same text")->capture_default_str();
   cmd->add_option("--num_samples", a->num_samples, "how many samples")->capture_default_str();
   cmd->callback([cmd, a, config_file] {
-    apply_config_file(cmd, *config_file);
-    run_sample(*a);
+    const std::set<std::string> from_file = apply_config_file(cmd, *config_file);
+    naming_config_file(cmd, from_file, *config_file, [&] { run_sample(*a); });
   });
 }
 

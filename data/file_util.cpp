@@ -28,10 +28,12 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw std::runtime_error(tmp + ": cannot create (" + std::strerror(errno) + ")");
+  errno = 0;  // (so a reason printed below is this write's)
   const bool ok = std::fwrite(contents.data(), 1, contents.size(), f) == contents.size();
   if (std::fclose(f) != 0 || !ok) {
+    const std::string reason = write_error_reason();
     std::remove(tmp.c_str());
-    throw std::runtime_error(tmp + ": write failed");
+    throw std::runtime_error(tmp + ": write failed (" + reason + ")");
   }
   try {
     rename_file(tmp, path);
@@ -39,6 +41,10 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
     std::remove(tmp.c_str());
     throw;
   }
+}
+
+std::string write_error_reason() {
+  return errno != 0 ? std::strerror(errno) : "disk full?";
 }
 
 void rename_file(const std::string& from, const std::string& to) {

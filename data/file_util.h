@@ -11,6 +11,10 @@ std::string read_file(const std::string& path);
 // Writes to path.tmp and renames it over path, so a reader never sees half a file.
 void write_file_atomic(const std::string& path, const std::string& contents);
 
+// Why the last failed write failed, in the system's words ("No space left on device", "File too
+// large"): errno's text, or "disk full?" when errno says nothing.
+std::string write_error_reason();
+
 // Renames from over to; throws naming both when it cannot.
 void rename_file(const std::string& from, const std::string& to);
 

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "data/file_util.h"
+
 namespace tg {
 namespace {
 
@@ -155,7 +157,7 @@ TokenFileWriter::TokenFileWriter(const std::string& path, int64_t vocab_size)
   if (!f_) fail(tmp_, std::string("cannot create (") + std::strerror(errno) + ")");
   unsigned char h[kTokenFileHeaderBytes];
   make_header(h, bytes_per_token_, 0, static_cast<uint64_t>(vocab_size));
-  if (std::fwrite(h, 1, sizeof h, f_) != sizeof h) fail(tmp_, "write failed");
+  if (std::fwrite(h, 1, sizeof h, f_) != sizeof h) fail(tmp_, "write failed (" + write_error_reason() + ")");
   buf_.reserve(1 << 20);
 }
 
@@ -183,7 +185,8 @@ void TokenFileWriter::append(const int32_t* ids, size_t n) {
 }
 
 void TokenFileWriter::flush() {
-  if (!buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) fail(tmp_, "write failed (disk full?)");
+  errno = 0;  // (so a reason printed below is this write's)
+  if (!buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) fail(tmp_, "write failed (" + write_error_reason() + ")");
   buf_.clear();
 }
 
@@ -192,10 +195,10 @@ void TokenFileWriter::close() {
   flush();
   unsigned char h[kTokenFileHeaderBytes];
   make_header(h, bytes_per_token_, static_cast<uint64_t>(count_), static_cast<uint64_t>(vocab_size_));
-  if (std::fseek(f_, 0, SEEK_SET) != 0 || std::fwrite(h, 1, sizeof h, f_) != sizeof h) fail(tmp_, "write failed");
+  if (std::fseek(f_, 0, SEEK_SET) != 0 || std::fwrite(h, 1, sizeof h, f_) != sizeof h) fail(tmp_, "write failed (" + write_error_reason() + ")");
   const bool closed = std::fclose(f_) == 0;
   f_ = nullptr;
-  if (!closed) fail(tmp_, "write failed on close");
+  if (!closed) fail(tmp_, "write failed on close (" + write_error_reason() + ")");
   closed_ = true;
 }
 

@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <stdexcept>
+
+#include "data/file_util.h"
 
 namespace tg {
 namespace {
@@ -170,6 +173,7 @@ Handle open_group(hid_t file, const char* name, const std::string& path) {
 // The whole file at `tmp`, flushed and fsync'ed.
 void write_checkpoint_file(const std::string& tmp, const GPT& model, const Checkpoint& extras) {
   {
+    errno = 0;  // (so a reason printed below is this file's)
     Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     if (!file.ok()) fail(tmp, "cannot create checkpoint file");
 
@@ -226,9 +230,9 @@ void write_checkpoint_file(const std::string& tmp, const GPT& model, const Check
         write_attr_u64(g, "data_cursor", s.data_cursor, tmp);
       }
       if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
-        fail(tmp, "cannot write the checkpoint (disk full?)");
+        fail(tmp, "cannot write the checkpoint (" + write_error_reason() + ")");
     }
-    if (file.close() < 0) fail(tmp, "cannot write the checkpoint (closing failed: disk full?)");
+    if (file.close() < 0) fail(tmp, "cannot write the checkpoint (" + write_error_reason() + ")");
   }
   int fd = ::open(tmp.c_str(), O_RDONLY);
   if (fd < 0 || ::fsync(fd) != 0) {

@@ -33,7 +33,8 @@ class Tape {
     static_assert(alignof(Closure) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "over-aligned closure");
     // Grow before the closure exists (nothing below may throw), and geometrically: reserve(n)
     // allocates exactly n, which would copy the whole list once per record.
-    if (records_.size() == records_.capacity()) records_.reserve(std::max<size_t>(64, 2 * records_.size()));
+    if (records_.size() == records_.capacity())
+      records_.reserve(std::max<size_t>(64, 2 * records_.size()));
     void* at = arena_.allocate(sizeof(Closure), alignof(Closure));
     new (at) Closure(std::forward<F>(backward_step));
     records_.push_back({at, [](void* c) { (*static_cast<Closure*>(c))(); },

@@ -204,7 +204,7 @@ void TokenFileWriter::close() {
 
 void TokenFileWriter::commit() {
   if (!closed_ || committed_) throw std::logic_error(path_ + ": TokenFileWriter::commit needs one close() first");
-  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail(path_, std::string("cannot rename from .tmp (") + std::strerror(errno) + ")");
+  rename_file(tmp_, path_);
   committed_ = true;
 }
 

@@ -15,9 +15,6 @@ GPTConfig validated(const GPTConfig& c) {
   c.validate();
   return c;
 }
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 // Shape checks: rank 2, not empty, T within block_size.
 void check_ids(const GPTConfig& config, const Ids& ids, const char* what) {
   if (ids.shape.size() != 2 || shape_numel(ids.shape) != ids.numel())
@@ -76,12 +73,12 @@ void GPT::init_weights(uint64_t seed) {
   const float residual_std = 0.02f / std::sqrt(2.0f * config_.n_layer);
   for (auto& [name, t] : named_parameters()) {
     float* v = t.data();
-    if (ends_with(name, ".bias")) {
+    if (name_ends_with(name, ".bias")) {
       std::fill_n(v, t.numel(), 0.0f);
     } else if (name.find(".ln_") != std::string::npos) {
       std::fill_n(v, t.numel(), 1.0f);
     } else {
-      const float stddev = ends_with(name, "c_proj.weight") ? residual_std : 0.02f;
+      const float stddev = name_ends_with(name, "c_proj.weight") ? residual_std : 0.02f;
       // Scalar logf and cosf take ~25 ns a value: GPT-2's 124M would take 3 s on one thread.
       parallel_for(t.numel(), t.numel() > kParallelMinWork,
                    [&](int64_t i) { v[i] = stddev * rng.normal_at(i); });

@@ -15,6 +15,12 @@ namespace tg {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
+// True when the dotted name ends with `suffix` ("transformer.h.0.mlp.c_proj.weight", ".weight").
+inline bool name_ends_with(const std::string& name, const std::string& suffix) {
+  return name.size() >= suffix.size() &&
+         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 class Module {
  public:
   virtual ~Module() = default;

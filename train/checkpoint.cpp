@@ -363,10 +363,8 @@ void load_weights(const std::string& path, GPT& model) {
     const std::string n = name;
     // nanoGPT (without flash attention) and Hugging Face keep their causal mask as a buffer in
     // the state_dict: not a weight, and computed here.
-    auto ends_with = [&](const std::string& end) {
-      return n.size() > end.size() && n.compare(n.size() - end.size(), end.size(), end) == 0;
-    };
-    const bool mask_buffer = ends_with(".attn.bias") || ends_with(".attn.masked_bias");
+    const bool mask_buffer =
+        name_ends_with(n, ".attn.bias") || name_ends_with(n, ".attn.masked_bias");
     const bool known = n == "lm_head.weight" || mask_buffer ||
                        std::any_of(params.begin(), params.end(),
                                    [&](const auto& p) { return p.first == n; });

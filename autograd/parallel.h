@@ -38,8 +38,16 @@ double deterministic_sum(int64_t n, Term term) {
   double partial[kMaxParts];
   parallel_for(threads, threads > 1, [&](int64_t p) {
     const int64_t begin = n * p / threads, end = n * (p + 1) / threads;
+    // Sixteen running sums, element i into lane (i − begin) mod 16: one running sum waited
+    // four cycles for each add (GPT-2's gradient norm took ~100 ms), sixteen vectorise.
+    constexpr int kLanes = 16;
+    double lane[kLanes] = {};
+    int64_t i = begin;
+    for (; i + kLanes <= end; i += kLanes)
+      for (int l = 0; l < kLanes; l++) lane[l] += term(i + l);
+    for (int l = 0; i < end; i++, l++) lane[l] += term(i);
     double s = 0.0;
-    for (int64_t i = begin; i < end; i++) s += term(i);
+    for (int l = 0; l < kLanes; l++) s += lane[l];
     partial[p] = s;
   });
   double total = 0.0;

@@ -1,5 +1,6 @@
 #include "train/adamw.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/parallel.h"
@@ -17,7 +18,7 @@ AdamW::AdamW(GPT& model, const AdamWConfig& config) : model_(model), config_(con
   state_.v.assign(model.flat_size(), 0.0f);
 }
 
-void AdamW::step(float lr) {
+void AdamW::step(float lr, float grad_scale) {
   ProfileScope scope("adamw.step");
   state_.step++;
   const float b1 = config_.beta1, b2 = config_.beta2, eps = config_.eps;
@@ -33,7 +34,7 @@ void AdamW::step(float lr) {
   auto update = [=](int64_t begin, int64_t end, float decay) {
 #pragma omp simd
     for (int64_t i = begin; i < end; i++) {
-      const float g = G[i];
+      const float g = G[i] * grad_scale;
       M[i] = std::fma(b1, M[i], (1.0f - b1) * g);
       V[i] = std::fma(b2, V[i], (1.0f - b2) * g * g);
       const float denom = std::fma(std::sqrt(V[i]), inv_sqrt_bc2, eps);
@@ -52,17 +53,16 @@ void AdamW::step(float lr) {
   });
 }
 
-float clip_grad_norm(GPT& model, float max_norm) {
-  const int64_t n = model.flat_size();
-  float* G = model.flat_grads();
+float grad_norm(GPT& model) {
+  const float* G = model.flat_grads();
   const double total =
-      deterministic_sum(n, [G](int64_t i) { return static_cast<double>(G[i]) * G[i]; });
-  const float norm = static_cast<float>(std::sqrt(total));
-  if (max_norm > 0.0f && norm > max_norm) {
-    const float s = max_norm / (norm + 1e-6f);  // torch adds 1e-6 too
-    parallel_for(n, n > kParallelMinWork, [&](int64_t i) { G[i] *= s; });
-  }
-  return norm;
+      deterministic_sum(model.flat_size(), [G](int64_t i) { return static_cast<double>(G[i]) * G[i]; });
+  return static_cast<float>(std::sqrt(total));
+}
+
+float clip_coefficient(float norm, float max_norm) {
+  if (max_norm <= 0.0f) return 1.0f;
+  return std::min(1.0f, max_norm / (norm + 1e-6f));  // torch adds 1e-6 too
 }
 
 }  // namespace tg

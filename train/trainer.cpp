@@ -324,14 +324,14 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
       loss_sum += out.loss.data()[0];
       tape().backward(accum == 1 ? out.loss : scale(out.loss, 1.0f / accum));
     }
-    const float norm = clip_grad_norm(*model_, config_.grad_clip);
+    const float norm = grad_norm(*model_);
     if (!std::isfinite(loss_sum) || !std::isfinite(norm))  // stop before the weights are ruined
       throw std::runtime_error(
           "loss " + std::to_string(loss_sum / accum) + ", gradient norm " + std::to_string(norm) +
           " at step " + std::to_string(it + 1) + ": training diverged (lower learning_rate?); " +
           (saved_one || resumed ? "last good checkpoint is in " + config_.out_dir
                                 : "this run wrote no checkpoint"));
-    optimizer_->step(lr);
+    optimizer_->step(lr, clip_coefficient(norm, config_.grad_clip));
 
     state_.iteration = it + 1;
     state_.tokens_seen += B * T * accum;

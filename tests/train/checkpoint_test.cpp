@@ -175,15 +175,38 @@ TEST(AdamW, SameBitsAtOneAndTwoThreads) {
   EXPECT_EQ(std::memcmp(result[0].data(), result[1].data(), result[0].size() * sizeof(float)), 0);
 }
 
-TEST(ClipGradNorm, ScalesToMaxNorm) {
+TEST(ClipGradNorm, NormAndTorchsCoefficient) {
   GPT model(small_config());
   for (int64_t i = 0; i < model.flat_size(); i++) model.flat_grads()[i] = 1.0f;
-  float norm = clip_grad_norm(model, 1.0f);
+  const float norm = grad_norm(model);
   EXPECT_NEAR(norm, std::sqrt(static_cast<double>(model.flat_size())), 1e-2);
-  double after = 0;
-  for (int64_t i = 0; i < model.flat_size(); i++)
-    after += model.flat_grads()[i] * model.flat_grads()[i];
-  EXPECT_NEAR(std::sqrt(after), 1.0, 1e-4);
+  EXPECT_FLOAT_EQ(clip_coefficient(norm, 1.0f), 1.0f / (norm + 1e-6f));
+  EXPECT_EQ(clip_coefficient(0.5f, 1.0f), 1.0f);  // below the bound: untouched
+  EXPECT_LT(clip_coefficient(1.0f, 1.0f), 1.0f);  // torch's 1e-6 scales a norm at the bound
+  EXPECT_EQ(clip_coefficient(norm, 0.0f), 1.0f);  // 0: clipping off
+}
+
+// The clipping coefficient is folded into AdamW's pass: the same bits as scaling every
+// gradient first (torch's clip_grad_norm_) and stepping with the scaled ones.
+TEST(ClipGradNorm, FoldedIntoTheStepAsIfTheGradientsWereScaled) {
+  GPT folded(small_config()), scaled(small_config());
+  folded.init_weights(5);
+  scaled.init_weights(5);
+  AdamW opt_folded(folded, AdamWConfig{}), opt_scaled(scaled, AdamWConfig{});
+  for (int step = 1; step <= 3; step++) {
+    for (int64_t i = 0; i < folded.flat_size(); i++)
+      folded.flat_grads()[i] = scaled.flat_grads()[i] = std::cos(0.11f * static_cast<float>(i) * step);
+    const float s = clip_coefficient(grad_norm(folded), 1.0f);
+    ASSERT_LT(s, 0.1f);  // the clipping is real
+    for (int64_t i = 0; i < scaled.flat_size(); i++) scaled.flat_grads()[i] *= s;
+    opt_folded.step(0.01f, s);
+    opt_scaled.step(0.01f);
+  }
+  EXPECT_EQ(std::memcmp(folded.flat_values(), scaled.flat_values(), folded.flat_size() * sizeof(float)), 0);
+  EXPECT_EQ(std::memcmp(opt_folded.state().m.data(), opt_scaled.state().m.data(),
+                        folded.flat_size() * sizeof(float)), 0);
+  EXPECT_EQ(std::memcmp(opt_folded.state().v.data(), opt_scaled.state().v.data(),
+                        folded.flat_size() * sizeof(float)), 0);
 }
 
 }  // namespace

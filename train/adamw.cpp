@@ -34,6 +34,8 @@ void AdamW::step(float lr, float grad_scale) {
   auto update = [=](int64_t begin, int64_t end, float decay) {
 #pragma omp simd
     for (int64_t i = begin; i < end; i++) {
+      // g·s only feeds products below, never a sum GCC could contract into fma(G, s, …): it
+      // rounds as clipping's in-place g *= s did (a test compares the bits).
       const float g = G[i] * grad_scale;
       M[i] = std::fma(b1, M[i], (1.0f - b1) * g);
       V[i] = std::fma(b2, V[i], (1.0f - b2) * g * g);
@@ -62,7 +64,9 @@ float grad_norm(GPT& model) {
 
 float clip_coefficient(float norm, float max_norm) {
   if (max_norm <= 0.0f) return 1.0f;
-  return std::min(1.0f, max_norm / (norm + 1e-6f));  // torch adds 1e-6 too
+  // torch's max_norm / (total_norm + 1e-6) divides a number by a tensor, which torch computes
+  // as the tensor's reciprocal times the number: two roundings, kept here.
+  return std::min(1.0f, max_norm * (1.0f / (norm + 1e-6f)));
 }
 
 }  // namespace tg

@@ -45,8 +45,8 @@ class AdamW {
 
 // The L2 norm of all gradients (double accumulation), as torch's clip_grad_norm_ returns it.
 float grad_norm(GPT& model);
-// What torch's clip_grad_norm_ multiplies the gradients by: min(1, max_norm / (norm + 1e-6));
-// 1 when max_norm <= 0 (no clipping).
+// What torch's clip_grad_norm_ multiplies the gradients by, min(1, max_norm / (norm + 1e-6)),
+// rounded as torch rounds it; 1 when max_norm <= 0 (no clipping).
 float clip_coefficient(float norm, float max_norm);
 
 }  // namespace tg

@@ -180,7 +180,8 @@ TEST(ClipGradNorm, NormAndTorchsCoefficient) {
   for (int64_t i = 0; i < model.flat_size(); i++) model.flat_grads()[i] = 1.0f;
   const float norm = grad_norm(model);
   EXPECT_NEAR(norm, std::sqrt(static_cast<double>(model.flat_size())), 1e-2);
-  EXPECT_FLOAT_EQ(clip_coefficient(norm, 1.0f), 1.0f / (norm + 1e-6f));
+  EXPECT_NEAR(clip_coefficient(4.0f, 2.0f), 0.5f, 1e-6f);
+  EXPECT_LT(clip_coefficient(4.0f, 2.0f), 0.5f);  // torch's + 1e-6
   EXPECT_EQ(clip_coefficient(0.5f, 1.0f), 1.0f);  // below the bound: untouched
   EXPECT_LT(clip_coefficient(1.0f, 1.0f), 1.0f);  // torch's 1e-6 scales a norm at the bound
   EXPECT_EQ(clip_coefficient(norm, 0.0f), 1.0f);  // 0: clipping off
@@ -188,6 +189,18 @@ TEST(ClipGradNorm, NormAndTorchsCoefficient) {
 
 // The clipping coefficient is folded into AdamW's pass: the same bits as scaling every
 // gradient first (torch's clip_grad_norm_) and stepping with the scaled ones.
+// Enough terms for every thread to take a part: the same bits on every call, and the sum
+// itself right (terms that differ, so a lost or doubled element would show).
+TEST(ClipGradNorm, DeterministicSumOverThreadParts) {
+  const int64_t n = 3 * kParallelMinWork + 7;
+  auto term = [](int64_t i) { return 1.0 / static_cast<double>(i + 1); };
+  const double first = deterministic_sum(n, term), again = deterministic_sum(n, term);
+  EXPECT_EQ(std::memcmp(&first, &again, sizeof first), 0);
+  long double exact = 0;
+  for (int64_t i = n; i >= 1; i--) exact += 1.0L / i;
+  EXPECT_NEAR(first, static_cast<double>(exact), 1e-12);
+}
+
 TEST(ClipGradNorm, FoldedIntoTheStepAsIfTheGradientsWereScaled) {
   GPT folded(small_config()), scaled(small_config());
   folded.init_weights(5);

@@ -8,8 +8,8 @@
 # Every configuration runs in ROUNDS rounds (default 3) of the three variants back to back;
 # the table takes each ratio within a round and shows the median (bench/make_table.py): this
 # machine is shared, and a burst of someone else's load would otherwise decide a ratio.
-# Writes bench/results/compare.jsonl and the table bench/results/compare.md (and, unless --quick,
-# the GEMM engine table bench/results/gemm_engines.md).
+# Writes bench/results/compare.jsonl and the table bench/results/compare.md; unless --quick, also
+# the GEMM engine table bench/results/gemm_engines.md, and the table into bench/RESULTS.md.
 #   usage: [ROUNDS=n] bench/compare.sh [--quick]   (--quick: fewer steps, baby and mini, 1 round)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,10 @@ dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q "ok inst
 if [ ${#need[@]} -gt 0 ]; then apt-get install -y -qq "${need[@]}" >/dev/null; fi
 bash scripts/build.sh >/dev/null
 
+measured_commit=$(git rev-parse --short HEAD 2>/dev/null || echo "an unknown commit")
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  measured_commit="$measured_commit plus uncommitted changes"
+fi
 out=bench/results/compare.jsonl
 : > "$out"
 BABY="--n_layer 4 --n_head 4 --n_embd 128 --block_size 64 --batch_size 12 --vocab_size 65"
@@ -80,3 +84,7 @@ else
 fi
 /usr/bin/python3 bench/make_table.py "$out" > bench/results/compare.md
 cat bench/results/compare.md
+# A full run's table also goes into bench/RESULTS.md (its marked block), with the commit measured.
+if [ "$quick" != "--quick" ]; then
+  /usr/bin/python3 bench/put_table_in_results.py bench/results/compare.md bench/RESULTS.md "$measured_commit"
+fi

@@ -139,12 +139,27 @@ void encode_range(const std::vector<Source>& srcs, int64_t begin, int64_t end, c
 }
 
 // The output directory and any missing parents (data_cache/ does not exist in a fresh clone).
-void make_dir(const std::string& dir) {
+// True when the directory itself is new.
+bool make_dir(const std::string& dir) {
   std::error_code error;  // none when dir already exists
+  const bool existed = std::filesystem::is_directory(dir, error);
   std::filesystem::create_directories(dir, error);
   if (error)
     throw std::runtime_error(dir + ": cannot create output directory (" + error.message() + ")");
+  return !existed;
 }
+
+// A directory prepare made for its output goes again if prepare fails, so a failed run leaves
+// nothing behind. Declared before the token writers, it is destroyed after them, once they
+// have removed their .tmp files; a directory that is not empty then stays.
+struct RemoveNewDirUnlessKept {
+  std::string dir;
+  bool remove;
+  ~RemoveNewDirUnlessKept() {
+    std::error_code ignored;
+    if (remove) std::filesystem::remove(dir, ignored);  // only ever an empty directory
+  }
+};
 
 }  // namespace
 
@@ -215,7 +230,7 @@ PrepareResult prepare_corpus(const PrepareOptions& opt, std::ostream* log) {
   // All four files are written in full as .tmp files first, and only then renamed over the
   // previous dataset's: a failure (a full disk, a bad byte late in the corpus) leaves the old
   // dataset whole, not a new train.bin beside the old tokenizer.
-  make_dir(opt.out_dir);
+  RemoveNewDirUnlessKept new_dir{opt.out_dir, make_dir(opt.out_dir)};
   PrepareResult r;
   r.vocab_size = tok->vocab_size();
   const std::string tokenizer_path = opt.out_dir + "/tokenizer.json", meta_path = opt.out_dir + "/meta.json";
@@ -268,6 +283,7 @@ PrepareResult prepare_corpus(const PrepareOptions& opt, std::ostream* log) {
     std::remove((meta_path + ".tmp").c_str());
     throw;
   }
+  new_dir.remove = false;
   if (log) {
     char line[256];
     std::snprintf(line, sizeof line,

@@ -30,8 +30,8 @@ struct PrepareOptions {
   double val_fraction = 0.1;        // in [0, 1)
   int64_t bpe_sample_bytes = int64_t{16} << 20;
   size_t chunk_bytes = size_t{4} << 20;  // read/encode unit
-  std::string tokenizer_json;  // a tokenizer's to_json() text (a checkpoint's); then `tokenizer`
-                               // names where it came from
+  std::string tokenizer_json = {};  // a tokenizer's to_json() text (a checkpoint's); then `tokenizer`
+                                    // names where it came from
 };
 
 struct PrepareResult {

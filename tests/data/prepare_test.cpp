@@ -189,5 +189,27 @@ TEST(PrepareCli, AFailedPrepareLeavesThePreviousDatasetWhole) {
     EXPECT_NE(e.path().extension(), ".tmp") << e.path();
 }
 
+// A prepare that fails after making its output directory (here: a file-size limit while writing
+// val.bin) removes that directory again; a directory that was there before stays.
+TEST(PrepareCli, AFailedPrepareRemovesTheDirectoryItMade) {
+  ScratchDir dir;
+  std::string big;
+  for (int i = 0; i < 8000; i++) big += "A Bigger Corpus With Other Letters: " + std::to_string(i) + "\n";
+  test::write_text(dir / "big.txt", big);
+  const std::string out = dir / "new/ds";
+  const std::string failing = "trap '' XFSZ; ulimit -f 200; " + test::tapegpt() +
+                              " prepare --tokenizer char --val_fraction 0.9 --input " + sh(dir / "big.txt") +
+                              " --out " + sh(out);
+  auto r = run(failing);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("val.bin.tmp: write failed"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out)) << r.output;
+  EXPECT_TRUE(std::filesystem::is_directory(dir / "new"));  // a parent it made stays
+  std::filesystem::create_directories(out);
+  r = run(failing);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_TRUE(std::filesystem::is_directory(out));
+}
+
 }  // namespace
 }  // namespace tg

@@ -341,6 +341,8 @@ TEST_F(TrainerTest, NonsenseOptionsAreOneLineErrors) {
        {"train --learning_rate -1", "train --beta2 1.5", "train --min_lr -1", "train --keep_last 0",
         "train --grad_clip -1", "sample --temperature -1", "sample --top_p 0",
         "sample --max_new_tokens 0", "bench --steps 0", "bench --warmup -1",
+        // Seeds CLI11 would wrap or clamp without a word.
+        "train --seed -1", "train --seed 18446744073709551616", "sample --seed -1", "bench --seed 1e3",
         // Sizes that cannot fit in memory: refused before anything is allocated, not met as
         // the kernel's OOM kill.
         "train --batch_size 4611686018427387904", "train --block_size 100000000",

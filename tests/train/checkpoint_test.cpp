@@ -187,8 +187,6 @@ TEST(ClipGradNorm, NormAndTorchsCoefficient) {
   EXPECT_EQ(clip_coefficient(norm, 0.0f), 1.0f);  // 0: clipping off
 }
 
-// The clipping coefficient is folded into AdamW's pass: the same bits as scaling every
-// gradient first (torch's clip_grad_norm_) and stepping with the scaled ones.
 // Enough terms for every thread to take a part: the same bits on every call, and the sum
 // itself right (terms that differ, so a lost or doubled element would show).
 TEST(ClipGradNorm, DeterministicSumOverThreadParts) {
@@ -201,6 +199,8 @@ TEST(ClipGradNorm, DeterministicSumOverThreadParts) {
   EXPECT_NEAR(first, static_cast<double>(exact), 1e-12);
 }
 
+// The clipping coefficient is folded into AdamW's pass: the same bits as scaling every
+// gradient first (torch's clip_grad_norm_) and stepping with the scaled ones.
 TEST(ClipGradNorm, FoldedIntoTheStepAsIfTheGradientsWereScaled) {
   GPT folded(small_config()), scaled(small_config());
   folded.init_weights(5);

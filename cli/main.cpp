@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <string>
 
 #include "cli/commands.h"
 
@@ -26,8 +27,14 @@ int main(int argc, char** argv) {
       return 1;
     }
     // An unknown option, a value that is not a number, ...: one line, like every other error.
-    std::fprintf(stderr, "tapegpt: error: %s (see tapegpt%s --help)\n", e.what(),
-                 app.get_subcommands().empty() ? "" : (" " + app.get_subcommands()[0]->get_name()).c_str());
+    const CLI::App* command = app.get_subcommands().empty() ? nullptr : app.get_subcommands()[0];
+    std::string what = e.what();
+    // CLI11 checks required options before unknown ones, so `prepare --inptu a.txt` said
+    // "--input is required". The unknown option is the mistake to name.
+    if (dynamic_cast<const CLI::RequiredError*>(&e) && command && !command->remaining().empty())
+      what = CLI::ExtrasError(command->remaining()).what();
+    std::fprintf(stderr, "tapegpt: error: %s (see tapegpt%s --help)\n", what.c_str(),
+                 command ? (" " + command->get_name()).c_str() : "");
     return 1;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "tapegpt: error: out of memory: the model or its data does not fit in "

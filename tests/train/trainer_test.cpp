@@ -172,6 +172,13 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.output, "tapegpt: error: The following arguments were not expected: 1 --bogus "
                       "(see tapegpt train --help)\n");
+  // A misspelt option is named even when it leaves a required one missing.
+  r = run("prepare --inptu x.txt --out " + dir_ + "/typo");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.output, "tapegpt: error: The following arguments were not expected: x.txt --inptu "
+                      "(see tapegpt prepare --help)\n");
+  r = run("prepare --out " + dir_ + "/typo");  // nothing unknown: the missing option is named
+  EXPECT_EQ(r.output, "tapegpt: error: --input is required (see tapegpt prepare --help)\n");
   r = run("bogus");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.output, "tapegpt: error: unknown command 'bogus' (see tapegpt --help)\n");

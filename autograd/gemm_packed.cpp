@@ -75,8 +75,8 @@ struct PackBuffer {
   PackBuffer(const PackBuffer&) = delete;
   PackBuffer& operator=(const PackBuffer&) = delete;
 };
-// + 16 floats of slack in A's: the last store of a block (a transpose, or copy_six_per_k)
-// writes 2 floats past its sliver
+// + 16 floats of slack in A's: the last store of a block (a transpose) writes 2 floats past
+// its sliver
 float* pack_a_buffer() {
   thread_local PackBuffer buffer(kPackASize);
   return buffer.data;
@@ -120,24 +120,45 @@ __attribute__((target("avx2,fma"))) void transpose_8_columns(const float* src, i
   for (int c = 0; c < 8; c++) _mm256_storeu_ps(out + c * out_stride, t[c]);
 }
 
-// out[k·6 + i] = src[k·ld + i] for i < 6, k < kc: one 8-float store per k, each writing 2
-// floats past its six that the next k's store overwrites (past the last k: the next sliver,
-// packed after this one, or the buffer's slack). The loads are masked to six floats, so
-// nothing past a row's end is read.
-__attribute__((target("avx2,fma"))) void copy_six_per_k(const float* src, int64_t ld, int64_t kc,
-                                                        float* out) {
+// The full slivers of a transposed A's block: rows k < kc of src (ld apart), `full` floats
+// each (a multiple of 6), to out[s·6·kc + k·6 + i] = src[k·ld + 6s + i]. Row by row, so each
+// row of the operand (a weight gradient's dy or dlogits, usually in memory, not in cache) is
+// read as one contiguous run, and the row 4 ahead is prefetched. Sliver by sliver, as before,
+// each k touched a line of another row (200 KB apart in mini's dlogits): mini's lm_head
+// dW = dlogitsᵀ·x now runs 5-7% faster (a quarter of its step's FLOPs); 2-4% is the prefetch,
+// at 2 threads (bench/RESULTS.md, session 12). The loads are masked to six floats, so nothing
+// past a row's end is read. Each store is 8 floats wide and writes 2 past its six, which the
+// next k's store overwrites; the last k's is masked, since past it is the next sliver.
+__attribute__((target("avx2,fma"))) void copy_rows_into_slivers(const float* src, int64_t ld,
+                                                                int64_t kc, int64_t full,
+                                                                float* out) {
+  constexpr int64_t kRowsAhead = 4;
+  if (full == 0) return;
   const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
-  for (int64_t k = 0; k < kc; k++)
-    _mm256_storeu_ps(out + k * MR, _mm256_maskload_ps(src + k * ld, six));
+  for (int64_t k = 0; k < kc; k++) {
+    const float* row = src + k * ld;
+    if (k + kRowsAhead < kc) {
+      const char* ahead = reinterpret_cast<const char*>(row + kRowsAhead * ld);
+      for (int64_t j = 0; j < full; j += 16) _mm_prefetch(ahead + 4 * j, _MM_HINT_T0);
+      _mm_prefetch(ahead + 4 * (full - 1), _MM_HINT_T0);  // the run's last line
+    }
+    float* to = out + k * MR;
+    if (k + 1 < kc) {
+      for (int64_t i = 0; i < full; i += MR, to += MR * kc)
+        _mm256_storeu_ps(to, _mm256_maskload_ps(row + i, six));
+    } else {
+      for (int64_t i = 0; i < full; i += MR, to += MR * kc)
+        _mm256_maskstore_ps(to, six, _mm256_maskload_ps(row + i, six));
+    }
+  }
 }
 
 // Rows [i0, i0+mc) × depth [k0, k0+kc) of op(A) → slivers of MR rows, each stored k-major
 // (out[k·MR + i]), rows past the edge zero.
 void pack_a(const Operand& A, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* out) {
-  if (A.trans) {  // a sliver's six rows are six contiguous floats at every k: copy those runs
+  if (A.trans) {  // the block's rows along k are contiguous: copy them, row by row
     const int64_t full = mc / MR * MR;
-    for (int64_t ir = 0; ir < full; ir += MR)
-      copy_six_per_k(A.data + k0 * A.ld + i0 + ir, A.ld, kc, out + ir * kc);
+    copy_rows_into_slivers(A.data + k0 * A.ld + i0, A.ld, kc, full, out);
     for (int64_t k = 0; full < mc && k < kc; k++) {
       const float* src = A.data + (k0 + k) * A.ld + i0;
       for (int64_t i = 0; i < MR; i++)

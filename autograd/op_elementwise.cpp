@@ -21,7 +21,15 @@ Tensor add(const Tensor& a, const Tensor& b) {
   Tensor y = Tensor::empty(a.shape(), needs_grad({&a, &b}));
   const float *A = a.data(), *Bv = b.data();
   float* Y = y.data();
-  parallel_for(n, n > kParallelMinWork, [&](int64_t i) { Y[i] = A[i] + Bv[i % m]; });
+  if (m == n) {
+    parallel_for(n, n > kParallelMinWork, [&](int64_t i) { Y[i] = A[i] + Bv[i]; });
+  } else {  // row by row: an index i % m cost a division per element and kept the loop scalar
+    parallel_for(n / m, n > kParallelMinWork, [&](int64_t r) {
+      const float* __restrict a_row = A + r * m;
+      float* __restrict y_row = Y + r * m;
+      for (int64_t c = 0; c < m; c++) y_row[c] = a_row[c] + Bv[c];
+    });
+  }
   if (y.requires_grad()) {
     tape().record([a, b, y, n, m]() {
       ProfileScope backward_scope("add.backward");

@@ -30,8 +30,8 @@ constexpr size_t kAlignment = 64;  // one cache line, and what AVX-512 loads lik
 // huge pages. Where THP is `madvise` (Debian's default, and this machine's), no buffer gets
 // them unasked. The lm_head's products walk the tied embedding, its gradient and the logits
 // (77-206 MB each for mini) with rows 1.5-200 KB apart. In an in-process harness, operands on
-// huge pages ran those products 1-6% faster (bench/RESULTS.md, session 12). Rounding up to
-// whole 2 MB pages costs under 2 MB per buffer, and there are few buffers this large.
+// huge pages ran those products ~3% faster (median of 36 samples; bench/RESULTS.md, session
+// 12). Rounding up to whole 2 MB pages costs under 2 MB per buffer, and such buffers are few.
 constexpr size_t kHugePage = size_t{2} << 20, kHugePagesFrom = size_t{16} << 20;
 
 float* allocate(size_t n) {

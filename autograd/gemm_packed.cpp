@@ -125,7 +125,7 @@ __attribute__((target("avx2,fma"))) void transpose_8_columns(const float* src, i
 // row of the operand (a weight gradient's dy or dlogits, usually in memory, not in cache) is
 // read as one contiguous run, and the row 4 ahead is prefetched. Sliver by sliver, as before,
 // each k touched a line of another row (200 KB apart in mini's dlogits): mini's lm_head
-// dW = dlogitsᵀ·x now runs 5-7% faster (a quarter of its step's FLOPs); 2-4% is the prefetch,
+// dW = dlogitsᵀ·x now runs 5-7% faster (a quarter of its step's FLOPs); 2-5% is the prefetch,
 // at 2 threads (bench/RESULTS.md, session 12). The loads are masked to six floats, so nothing
 // past a row's end is read. Each store is 8 floats wide and writes 2 past its six, which the
 // next k's store overwrites; the last k's is masked, since past it is the next sliver.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -95,6 +96,25 @@ TEST(Pool, IntBuffersShareTheFloatPool) {
   auto again = pool_alloc_ints(12345);  // the same size comes back from the free list
   EXPECT_EQ(again.get(), first);
   EXPECT_EQ(pool_stats().fresh_allocations, before);
+}
+
+// A buffer of 16 MB or more starts on a 2 MB boundary (where a huge page can back it), is
+// writable to its last float, and comes back from the free list like any other.
+TEST(Pool, LargeBuffersStartOnA2MBBoundary) {
+  const size_t n = (size_t{16} << 20) / sizeof(float) + 3;  // just over 16 MB
+  float* first = nullptr;
+  {
+    auto big = pool_alloc(n);
+    first = big.get();
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(first) % (size_t{2} << 20), 0u);
+    big.get()[0] = 1.0f;
+    big.get()[n - 1] = 2.0f;
+    EXPECT_EQ(big.get()[n - 1], 2.0f);
+  }
+  auto again = pool_alloc(n);
+  EXPECT_EQ(again.get(), first);
+  auto small = pool_alloc(1000);  // small buffers keep the cache-line alignment only
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(small.get()) % 64, 0u);
 }
 
 }  // namespace

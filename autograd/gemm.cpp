@@ -46,13 +46,16 @@ namespace {
 // One row times a transposed matrix, y [N] = alpha·W [N, K]·x [K] + beta·y: the shape of every
 // product while generating one token. It is a read of W and nothing more, so it goes as fast as
 // memory allows: a dot product per row of W, and rows split between threads (a GEMM library's
-// packing is pure overhead here). Each thread takes the same rows at every token, so a small
-// model's weights stay split between the cores' caches: baby's 3.2 MB do not fit one core's
-// 2 MB L2, half of them do. Splitting its 16K-weight products too, not only those of 64K and
-// more, made its generation 12-16% faster at 2 threads (5 of 6 alternations).
+// packing is pure overhead here). Each thread takes the same rows at every token, so a
+// model's weights stay split between the cores' caches.
+// A split (from kRowProductMinSplitWeights) pays only when half the read saves more than a
+// fork and join of the team, which depends on the machine: an empty 2-thread region takes
+// ~3 µs on the AMD EPYC (Zen 5) VM this was measured on, and one core reads baby's weights at
+// ~34 GB/s there, a 64K-weight product in ~7 µs. Splitting from 16K weights made baby's
+// generation 1.7× slower there than leaving its products (all ≤ 64K weights) on one thread,
+// though 12-16% faster on the Intel Xeon before it; mini's products (147K and more) are split.
 void row_times_transposed(int64_t N, int64_t K, float alpha, const float* x, const float* W,
                           int64_t ldw, float beta, float* y) {
-  constexpr int64_t kParallelMinWeights = 1 << 14;
   auto rows = [&](int64_t begin, int64_t end) {
     ConstMap w(W + begin * ldw, end - begin, K, Eigen::OuterStride<>(ldw));
     Eigen::Map<const Eigen::VectorXf> v(x, K);
@@ -66,7 +69,7 @@ void row_times_transposed(int64_t N, int64_t K, float alpha, const float* x, con
   // Eigen's kernel takes rows in groups of 8 (then 4, 2, 1 at the end), and a group sums its
   // last K % 16 columns in another order than a single row does: every thread's rows start at
   // a multiple of 8, so each row is summed as it would be on one thread, whatever the count.
-  const int threads = N * K >= kParallelMinWeights ? omp_get_max_threads() : 1;
+  const int threads = N * K >= kRowProductMinSplitWeights ? omp_get_max_threads() : 1;
   auto first_row = [&](int64_t p) { return p == threads ? N : N * p / threads / 8 * 8; };
   parallel_for(threads, threads > 1, [&](int64_t p) { rows(first_row(p), first_row(p + 1)); });
 }

@@ -8,13 +8,16 @@
 // (gemm_packed.cpp: AVX-512 or AVX2, whichever the CPU has; Eigen's GEMM on a CPU without
 // AVX2), oneDNN's sgemm, or Eigen's GEMM.
 // One row times a transposed matrix (a token being generated) is a matrix-vector product
-// instead: a plain read of the weights, no packing.
+// instead: a plain read of the weights, no packing, split between threads from
+// kRowProductMinSplitWeights weights (gemm.cpp says why there).
 // Called inside an OpenMP parallel region, all of them run single-threaded, so an op may
 // parallelise over heads and call gemm per head.
 #pragma once
 #include <cstdint>
 
 namespace tg {
+
+constexpr int64_t kRowProductMinSplitWeights = int64_t{1} << 17;
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,

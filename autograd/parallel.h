@@ -28,6 +28,24 @@ void parallel_for(int64_t n, bool parallel, Body body) {
   for (int64_t i = 0; i < n; i++) body(i);
 }
 
+// While it lives (and `enabled`), parallel_for and the GEMMs run on the calling thread alone;
+// the thread count it found comes back when it ends. For a stretch of work made only of pieces
+// too small to split: a team woken for it would then spin beside the one busy core.
+class SerialScope {
+ public:
+  explicit SerialScope(bool enabled) : saved_(enabled ? omp_get_max_threads() : 0) {
+    if (enabled) omp_set_num_threads(1);
+  }
+  ~SerialScope() {
+    if (saved_ > 0) omp_set_num_threads(saved_);
+  }
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  int saved_;
+};
+
 // Σ_{i<n} term(i) in double, the same to the last bit on every run with the same thread
 // count: OpenMP's reduction clause combines partial sums in whatever order threads finish,
 // which would make a resumed training run drift from an uninterrupted one.

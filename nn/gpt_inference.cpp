@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/gemm.h"
 #include "autograd/kernels.h"
 #include "autograd/parallel.h"
 #include "nn/gpt.h"
@@ -73,6 +74,11 @@ Tensor GPT::forward_tokens(const int32_t* tokens, int64_t count, KVCache& cache)
                                 std::to_string(cache.length) + " of block_size=" +
                                 std::to_string(config_.block_size) + " used)");
   const int64_t C = config_.n_embd, V = config_.vocab_size, T_max = config_.block_size;
+  // A small model's token runs on one thread, its products too small to split (gemm.h), and so
+  // does its prompt: a team woken for the prompt's GEMMs would spin beside the busy core for a
+  // while after, which made baby's generation ~40% slower on the Zen 5 VM (2 threads 16-19 ms
+  // per 128 tokens, one thread 12 ms).
+  SerialScope serial(std::max(4 * C * C, V * C) < kRowProductMinSplitWeights);
   float *x = cache.x.data(), *normed = cache.normed.data(), *qkv = cache.qkv.data();
   float *attended = cache.attended.data(), *hidden = cache.hidden.data();
 

@@ -249,14 +249,15 @@ TEST(Gemm, PackedResultDoesNotDependOnThreadCount) {
   });
 }
 
-// A one-row product (every product of generation) splits W's rows between threads: 1 and 2
-// threads agree to the bit, whatever rows the split gives each (K not a multiple of 16, an
-// odd number of rows).
+// A one-row product (every product of generation) of kRowProductMinSplitWeights weights or
+// more splits W's rows between threads: 1 and 2 threads agree to the bit, whatever rows the
+// split gives each (K not a multiple of 16, an odd number of rows).
 TEST(Gemm, OneRowProductDoesNotDependOnThreadCount) {
   if (omp_get_thread_limit() < 2 || omp_get_dynamic())
     GTEST_SKIP() << "OpenMP cannot give this test two threads";
-  for (const Case& c : {Case{1, 203, 100, false, true, 1.0f, 0.0f},
-                        Case{1, 389, 333, false, true, 0.5f, 1.0f}}) {
+  for (const Case& c : {Case{1, 397, 333, false, true, 1.0f, 0.0f},
+                        Case{1, 1031, 345, false, true, 0.5f, 1.0f}}) {
+    ASSERT_GE(c.N * c.K, kRowProductMinSplitWeights);
     Operands one = make_operands(c, 41), two = one;
     const int saved = omp_get_max_threads();
     for (auto [threads, o] : {std::pair{1, &one}, std::pair{2, &two}}) {

@@ -1,10 +1,12 @@
 // Generation: the KV-cached step gives the same logits as a full forward; sampling rules.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <limits>
 #include <string>
 
+#include "autograd/parallel.h"
 #include "autograd/tape.h"
 #include "tests/train/run_command.h"
 #include "train/sampler.h"
@@ -73,6 +75,26 @@ TEST(KVCache, PromptInOneCallEqualsFullRecompute) {
     EXPECT_THROW(model.forward_tokens(std::vector<int32_t>(6, 0), cache), std::invalid_argument);
     EXPECT_THROW(model.forward_step(31, cache), std::out_of_range);
   }
+}
+
+// A model this small runs its tokens on one thread (SerialScope): the caller's thread count
+// is back when forward_tokens returns, and a scope that is not enabled changes nothing.
+TEST(KVCache, GivesBackTheThreadCountItFound) {
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(2);
+  {
+    SerialScope serial(true);
+    EXPECT_EQ(omp_get_max_threads(), 1);
+    SerialScope not_enabled(false);
+    EXPECT_EQ(omp_get_max_threads(), 1);
+  }
+  EXPECT_EQ(omp_get_max_threads(), 2);
+  GPT model(config("dense"));
+  KVCache cache = model.new_kv_cache();
+  model.forward_tokens(random_tokens(20, 3), cache);
+  model.forward_step(4, cache);
+  EXPECT_EQ(omp_get_max_threads(), 2);
+  omp_set_num_threads(saved);
 }
 
 // A cache the model did not make (empty, or another model's) is refused, not written past.

@@ -46,8 +46,11 @@ constexpr int64_t MR = 6;
 // (bench/RESULTS.md, session 9).
 constexpr int64_t KC = 384, MC = 144, NC = 3072;
 constexpr int64_t kParallelMinMacs = int64_t{1} << 20;  // smaller products stay on one thread
-// C this narrow reads A unpacked (see run_part). 1024 rather than 512 since session 9: GPT-2's
-// 768-wide dy·W products ran 2-11% faster with A in place, 2048-row ones the same.
+// With the AVX-512 kernel, C this narrow reads A unpacked (see run_part). 1024 rather than 512
+// since session 9: GPT-2's 768-wide dy·W products ran 2-11% faster with A in place, 2048-row
+// ones the same. The AVX2 kernel reads A in place at any width: on a Zen 3, the model's x·Wᵀ
+// (lm_heads included) and wide dy·W products ran 2-7% faster so, at 1 and 2 threads, in one
+// process alternating with the packed build (bench/RESULTS.md, session 14).
 constexpr int64_t kInPlaceMaxColumns = 1024;
 // Threads split a C of at most kFewRows rows by its columns when each can have
 // kSliversPerThread slivers of them (see packed_product).
@@ -391,10 +394,11 @@ void run_part(const Product& p, int t, int threads) {
   const int64_t row_blocks = (p.M + block_rows - 1) / block_rows;
   int64_t step = 0;  // (jc, pc) steps done: each uses row_blocks + threads tickets
   // Packing A pays for itself when many slivers of B reuse it; for a narrow C (the attention
-  // heads' products, a small model's layers, GPT-2's dx) the kernel reads A's rows where they
-  // are. Not when the rows are a multiple of 4 KB apart: six of them would then compete for
-  // the same L1 sets.
-  const bool in_place_a = !p.A.trans && p.N <= kInPlaceMaxColumns && (p.A.ld * 4) % 4096 != 0;
+  // heads' products, a small model's layers, GPT-2's dx), and always for the AVX2 kernel, the
+  // kernel reads A's rows where they are. Not when the rows are a multiple of 4 KB apart: six
+  // of them would then compete for the same L1 sets.
+  const bool in_place_a = !p.A.trans && (NR == 16 || p.N <= kInPlaceMaxColumns) &&
+                          (p.A.ld * 4) % 4096 != 0;
 
   for (int64_t jc = 0; jc < p.N; jc += NC) {
     const int64_t nc = std::min(NC, p.N - jc), slivers = (nc + NR - 1) / NR;

@@ -187,9 +187,11 @@ TEST(Gemm, EmptyDepthScalesC) {
 TEST(Gemm, ReadingAInPlaceGivesThePackedResult) {
   if (!packed_gemm_supported()) GTEST_SKIP() << "no AVX2/FMA on this CPU";
   // Ragged rows and columns, 3 depth blocks; the second C is split by columns between threads
-  // (a short, wide C such as GPT-2's dx).
+  // (a short, wide C such as GPT-2's dx); the third is wider than a block of B (the AVX2
+  // kernel reads A in place at any width, as for the lm_head's logits).
   for (const Case& c : {Case{145, 47, 769, false, false, 1.0f, 0.5f},
-                        Case{145, 700, 769, false, false, 1.0f, 0.5f}}) {
+                        Case{145, 700, 769, false, false, 1.0f, 0.5f},
+                        Case{145, 3100, 769, false, false, 1.0f, 0.5f}}) {
     for_each_kernel([&] {
       Operands in_place = make_operands(c, 21), packed = in_place;
       packed.lda = 1024;  // 4 KB between rows: packed
@@ -276,6 +278,7 @@ TEST(Gemm, KernelsGiveTheSameBits) {
   if (!packed_kernel_supported(PackedKernel::avx512_6x64)) GTEST_SKIP() << "no AVX-512 here";
   const PackedKernel widest = packed_kernel();
   for (const Case& c : {Case{145, 47, 769, false, false, 1.0f, 0.5f},   // A in place
+                        Case{145, 1100, 769, false, true, 1.0f, 0.5f},  // ... on AVX2 only
                         Case{600, 700, 600, false, true, 1.0f, 0.0f},   // threads split rows
                         Case{20, 3500, 300, true, false, 1.0f, -0.7f},  // ... columns
                         Case{13, 65, 129, true, true, 0.5f, 1.0f, 3},

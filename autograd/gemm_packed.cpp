@@ -394,8 +394,9 @@ void run_part(const Product& p, int t, int threads) {
   const int64_t row_blocks = (p.M + block_rows - 1) / block_rows;
   int64_t step = 0;  // (jc, pc) steps done: each uses row_blocks + threads tickets
   // Packing A pays for itself when many slivers of B reuse it; for a narrow C (the attention
-  // heads' products, a small model's layers, GPT-2's dx), and always for the AVX2 kernel, the
-  // kernel reads A's rows where they are. Not when the rows are a multiple of 4 KB apart: six
+  // heads' products, a small model's layers, GPT-2's dx), and always for the AVX2 kernel (NR
+  // 16; AVX-512 uses NR 16 only for a C at most 16 wide), the kernel reads A's rows where they
+  // are. Not when the rows are a multiple of 4 KB apart: six
   // of them would then compete for the same L1 sets.
   const bool in_place_a = !p.A.trans && (NR == 16 || p.N <= kInPlaceMaxColumns) &&
                           (p.A.ld * 4) % 4096 != 0;

@@ -32,7 +32,7 @@ __attribute__((target("avx2,fma"))) float fma_chains_avx2(int64_t iterations) {
   }
   __m256 sum = acc[0];
   for (int i = 1; i < 12; i++) sum = _mm256_add_ps(sum, acc[i]);
-  return _mm256_cvtss_f32(sum);  // used, so the loop is not optimised away
+  return _mm256_cvtss_f32(sum);  // every chain feeds the result, so none is optimised away
 }
 
 __attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iterations) {
@@ -43,8 +43,10 @@ __attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iterations) {
 #pragma GCC unroll 12
     for (int i = 0; i < 12; i++) acc[i] = _mm512_fmadd_ps(acc[i], scale, shift);
   }
+  __m512 sum = acc[0];  // every chain feeds the result, so none is optimised away
+  for (int i = 1; i < 12; i++) sum = _mm512_add_ps(sum, acc[i]);
   alignas(64) float lanes[16];  // (GCC 12's _mm512_reduce_add_ps warns from inside its header)
-  _mm512_store_ps(lanes, _mm512_add_ps(acc[0], acc[11]));
+  _mm512_store_ps(lanes, sum);
   return lanes[0];
 }
 

@@ -10,24 +10,9 @@
 #include <fstream>
 #include <string>
 
+#include "tests/scratch_dir.h"
+
 namespace tg::test {
-
-// A fresh directory under /tmp, removed at the end of the test.
-class ScratchDir {
- public:
-  ScratchDir() {
-    char tmpl[] = "/tmp/tapegpt_data_test_XXXXXX";
-    const char* d = ::mkdtemp(tmpl);
-    if (!d) throw std::runtime_error("mkdtemp failed");
-    path_ = d;
-  }
-  ~ScratchDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 inline void write_text(const std::string& path, const std::string& bytes) {
   std::ofstream f(path, std::ios::binary);

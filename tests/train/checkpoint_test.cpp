@@ -10,6 +10,7 @@
 #include <omp.h>
 
 #include "autograd/parallel.h"
+#include "tests/scratch_dir.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
 
@@ -29,10 +30,10 @@ GPTConfig small_config() {
   return c;
 }
 
+// A path in this process's scratch directory, removed at exit.
 std::string temp_path(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("tapegpt_ckpt_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return (dir / name).string();
+  static const test::ScratchDir dir("tapegpt_ckpt_test");
+  return dir / name;
 }
 
 TEST(Checkpoint, RoundTripIsBitExact) {

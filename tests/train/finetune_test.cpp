@@ -10,10 +10,10 @@
 #include <fstream>
 #include <regex>
 
+#include "tests/scratch_dir.h"
 #include "tests/train/run_command.h"
 
 namespace {
-namespace fs = std::filesystem;
 
 using Outcome = tg::testing::CommandOutcome;
 Outcome shell(const std::string& command) { return tg::testing::run_command(command); }
@@ -28,8 +28,8 @@ double eval_loss(const std::string& bin, const std::string& ckpt, const std::str
 
 TEST(Finetune, EnglishToFrenchPairsLowerHeldOutCompletionLoss) {
   const std::string bin = TAPEGPT_BINARY, src = TAPEGPT_SOURCE_DIR;
-  const std::string dir = (fs::temp_directory_path() / ("tapegpt_ft_" + std::to_string(getpid()))).string();
-  fs::create_directories(dir);
+  const tg::test::ScratchDir scratch("tapegpt_ft");
+  const std::string& dir = scratch.path();
   Outcome r = shell(bin + " prepare --tokenizer bpe --vocab_size 512 --out " + dir + "/data"
                     " --input /usr/share/games/fortunes/computers /usr/share/games/fortunes/science"
                     " /usr/share/games/fortunes/people");

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/scratch_dir.h"
 #include "tests/train/run_command.h"
 #include "train/checkpoint.h"
 
@@ -33,8 +34,8 @@ Outcome run(const std::string& args) { return testing::run_command(kBinary + " "
 class TrainerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = (fs::temp_directory_path() / ("tapegpt_trainer_" + std::to_string(getpid()))).string();
-    fs::create_directories(dir_);
+    scratch_ = new test::ScratchDir("tapegpt_trainer");
+    dir_ = scratch_->path();
     // Real text: two of Debian's fortunes files (~300 KB).
     Outcome r = run("prepare --input /usr/share/games/fortunes/computers /usr/share/games/fortunes/science"
                 " --tokenizer char --out " + dir_ + "/data");
@@ -60,8 +61,14 @@ class TrainerTest : public ::testing::Test {
     return ma->flat_size() == mb->flat_size() &&
            std::memcmp(ma->flat_values(), mb->flat_values(), sizeof(float) * ma->flat_size()) == 0;
   }
+  static void TearDownTestSuite() {
+    delete scratch_;
+    scratch_ = nullptr;
+  }
+  static test::ScratchDir* scratch_;  // the suite's files, removed after its last test
   static std::string dir_;
 };
+test::ScratchDir* TrainerTest::scratch_ = nullptr;
 std::string TrainerTest::dir_;
 
 TEST_F(TrainerTest, LossGoesDownOnRealText) {

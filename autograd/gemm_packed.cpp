@@ -52,13 +52,21 @@ constexpr int64_t kParallelMinMacs = int64_t{1} << 20;  // smaller products stay
 // (lm_heads included) and wide dy·W products ran 2-7% faster so, at 1 and 2 threads, in one
 // process alternating with the packed build (bench/RESULTS.md, session 14).
 constexpr int64_t kInPlaceMaxColumns = 1024;
+// A thread that packs its own slivers of B (one thread, or threads splitting columns) and runs
+// the AVX2 kernel walks them kOwnBRows rows of C at a time, not MC. On a Zen 3 the products
+// whose thread-owned B outgrows L2 (x·Wᵀ for GPT-2's qkv and fc, both lm_heads' logits, GPT-2's
+// 3072-wide dy·W) ran 4-12% faster so, at 1 and 2 threads, with MC's 144 rows and 48 rows
+// alternating in one process; the rest were within the noise (bench/RESULTS.md, session 15).
+// Threads sharing a block of B keep MC: there, 48 measured 1-6% slower.
+constexpr int64_t kOwnBRows = 48;
 // Threads split a C of at most kFewRows rows by its columns when each can have
 // kSliversPerThread slivers of them (see packed_product).
 constexpr int64_t kFewRows = 512, kSliversPerThread = 4;
 // Slivers tile their blocks exactly (the A buffer's slack below relies on it), and
 // aligned_alloc wants sizes that are multiples of the alignment.
 constexpr int64_t kPackASize = MC * KC + 16, kPackBSize = KC * NC;
-static_assert(MC % MR == 0 && NC % 64 == 0, "blocks are whole slivers");
+static_assert(MC % MR == 0 && kOwnBRows % MR == 0 && kOwnBRows <= MC && NC % 64 == 0,
+              "blocks are whole slivers");
 static_assert(kPackASize * 4 % 64 == 0 && kPackBSize * 4 % 64 == 0, "64-byte multiples");
 
 // A row-major operand: op(X) is X as stored, or (trans) its transpose.
@@ -388,9 +396,12 @@ void run_part(const Product& p, int t, int threads) {
   // of a fixed half each: on a shared machine one core is often slowed for a while, and the
   // other then waited for it at the next barrier (~6% of a step in libgomp's spin). A block
   // starts at a multiple of MR rows, so the tiles, and the bits, are the same whoever
-  // computes them. About four blocks per thread; at most MC rows.
+  // computes them. About four blocks per thread; at most MC rows. A thread with its own B
+  // takes rows kOwnBRows (AVX2) or MC at a time, in order.
   const int64_t per_thread = (p.M + 4 * threads - 1) / (4 * threads);
-  const int64_t block_rows = shared_b ? std::min(MC, (per_thread + MR - 1) / MR * MR) : MC;
+  const int64_t block_rows = shared_b  ? std::min(MC, (per_thread + MR - 1) / MR * MR)
+                             : NR == 16 ? kOwnBRows
+                                        : MC;
   const int64_t row_blocks = (p.M + block_rows - 1) / block_rows;
   int64_t step = 0;  // (jc, pc) steps done: each uses row_blocks + threads tickets
   // Packing A pays for itself when many slivers of B reuse it; for a narrow C (the attention
@@ -449,7 +460,8 @@ void run_part(const Product& p, int t, int threads) {
         // nobody repacks B while another thread still reads it
 #pragma omp barrier
       } else {
-        for (int64_t ic = 0; ic < p.M; ic += MC) compute_rows(ic, std::min(MC, p.M - ic));
+        for (int64_t ic = 0; ic < p.M; ic += block_rows)
+          compute_rows(ic, std::min(block_rows, p.M - ic));
       }
     }
   }

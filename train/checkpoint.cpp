@@ -93,11 +93,25 @@ void write_attr(hid_t obj, const char* name, const std::string& v, const std::st
 // ---- reading ----
 bool has_attr(hid_t obj, const char* name) { return H5Aexists(obj, name) > 0; }
 
+// The attribute, which must exist and hold one value: H5Aread writes the whole dataspace, so an
+// array (another tool's file) read into one value would write past it.
+Handle open_single_attr(hid_t obj, const char* name, const std::string& path,
+                        const std::string& where) {
+  if (!has_attr(obj, name)) fail(path, "missing attribute " + where + "/" + name);
+  Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  if (!attr.ok()) fail(path, "cannot open attribute " + where + "/" + name);
+  Handle space(H5Aget_space(attr), H5Sclose);
+  const hssize_t count = H5Sget_simple_extent_npoints(space);
+  if (count != 1)
+    fail(path, "attribute " + where + "/" + name + " holds " + std::to_string(count) +
+                   " values, expected one");
+  return attr;
+}
+
 template <typename T>
 T read_attr_num(hid_t obj, const char* name, hid_t mem_type, const std::string& path,
                 const std::string& where) {
-  if (!has_attr(obj, name)) fail(path, "missing attribute " + where + "/" + name);
-  Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  Handle attr = open_single_attr(obj, name, path, where);
   T v{};
   if (H5Aread(attr, mem_type, &v) < 0) fail(path, "cannot read attribute " + where + "/" + name);
   return v;
@@ -113,8 +127,7 @@ double read_f64(hid_t o, const char* n, const std::string& p, const std::string&
 }
 std::string read_str(hid_t obj, const char* name, const std::string& path,
                      const std::string& where) {
-  if (!has_attr(obj, name)) fail(path, "missing attribute " + where + "/" + name);
-  Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  Handle attr = open_single_attr(obj, name, path, where);
   Handle type(H5Aget_type(attr), H5Tclose);
   if (H5Tget_class(type) != H5T_STRING) fail(path, "attribute " + where + "/" + name + " is not a string");
   Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);

@@ -281,6 +281,40 @@ TEST(Checkpoint, RefusesAConfigThatDoesNotDescribeItsWeights) {
   expect_refused(ints, "does not hold floating-point numbers");
 }
 
+// Another tool may store a config value as an array (h5py: attrs['n_layer'] = [2, 2]); one value
+// is read from each attribute, so an array is refused by name, not read past its one slot.
+TEST(Checkpoint, RefusesAnAttributeHoldingAnArray) {
+  struct Case {
+    const char* name;
+    hid_t file_type, mem_type;
+  };
+  hid_t strings = H5Tcopy(H5T_C_S1);  // variable-length UTF-8, as the checkpoint writes
+  H5Tset_size(strings, H5T_VARIABLE);
+  H5Tset_cset(strings, H5T_CSET_UTF8);
+  for (const Case& c : {Case{"n_layer", H5T_STD_I64LE, H5T_NATIVE_INT64},
+                        Case{"attention", strings, strings}}) {
+    const std::string path = temp_path(std::string("array_") + c.name + ".h5");
+    hid_t file = saved_checkpoint_to_edit(path);
+    ASSERT_GE(file, 0);
+    ASSERT_GE(H5Adelete_by_name(file, "config", c.name, H5P_DEFAULT), 0);
+    const hsize_t two[1] = {2};
+    hid_t space = H5Screate_simple(1, two, nullptr);
+    hid_t attr = H5Acreate_by_name(file, "config", c.name, c.file_type, space, H5P_DEFAULT,
+                                   H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(attr, 0);
+    const int64_t numbers[2] = {2, 2};
+    const char* texts[2] = {"dense", "local"};
+    ASSERT_GE(H5Awrite(attr, c.mem_type, c.mem_type == strings ? static_cast<const void*>(texts)
+                                                                : static_cast<const void*>(numbers)),
+              0);
+    H5Aclose(attr);
+    H5Sclose(space);
+    H5Fclose(file);
+    expect_refused(path, std::string("attribute config/") + c.name + " holds 2 values, expected one");
+  }
+  H5Tclose(strings);
+}
+
 // A float dataset in group /model: `values` under `name`.
 void write_model_dataset(hid_t file, const std::string& name, const std::vector<float>& values,
                          std::vector<hsize_t> dims) {

@@ -191,8 +191,11 @@ void Trainer::setup_data() {
       throw std::invalid_argument("dataset: give a prepared dataset directory or `pairs`");
     // Validation windows do not overlap (stride T): eval_iters batches cover
     // eval_iters·B·T distinct tokens instead of a few hundred.
-    auto open = [&](const char* name, int64_t stride) {
+    auto open = [&](const char* name, int64_t stride) -> std::unique_ptr<Dataset> {
       auto file = TokenFile::open_shared((fs::path(config_.dataset) / name).string());
+      // `prepare --val_fraction 0` writes an empty val.bin: the run then has no validation set
+      // (best.h5 is the latest checkpoint), as a fine-tune without val_pairs.
+      if (file->size() == 0 && std::string(name) == "val.bin") return nullptr;
       if (file->vocab_size() > model_->config().vocab_size)
         throw std::runtime_error(file->name() + ": vocab size " +
                                  std::to_string(file->vocab_size()) + " exceeds the model's " +

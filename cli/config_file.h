@@ -12,6 +12,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace tg::cli {
 
@@ -23,7 +24,14 @@ struct KeyLines {
   int count = 0;
   bool quoted = false;
   bool empty = false;
+  std::string text;  // a quoted value's text, between its quotes
 };
+// The text between a quoted value's quotes. CLI11 2.1 cuts a line at its first '#' before it
+// looks for quotes, so `prompt = "Issue #1"` reached the option as `"Issue `.
+inline std::string quoted_text(const std::string& value) {
+  const size_t close = value.find(value[0], 1);
+  return close == std::string::npos ? value.substr(1) : value.substr(1, close - 1);
+}
 inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path) {
   auto trim = [](const std::string& t) {
     const size_t a = t.find_first_not_of(" \t\r"), b = t.find_last_not_of(" \t\r");
@@ -49,7 +57,9 @@ inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path) {
     KeyLines& k = keys[section + unquote(trim(line.substr(0, eq)))];
     const std::string value = eq == std::string::npos ? "" : trim(line.substr(eq + 1));
     k.count++;
-    k.quoted = k.quoted || (!value.empty() && (value[0] == '"' || value[0] == '\''));
+    const bool quoted = !value.empty() && (value[0] == '"' || value[0] == '\'');
+    if (quoted) k.text = quoted_text(value);
+    k.quoted = k.quoted || quoted;
     k.empty = k.empty || value.empty() || value[0] == '#';
   }
   return keys;
@@ -90,7 +100,8 @@ inline std::set<std::string> apply_config_file(CLI::App* cmd, const std::string&
                                ", not a quoted string");
     if (opt->count() > 0) continue;  // given on the command line: that wins
     try {
-      opt->add_result(item.inputs);
+      opt->add_result(type == "TEXT" && seen.quoted ? std::vector<std::string>{seen.text}
+                                                    : item.inputs);
       opt->run_callback();
     } catch (const CLI::Error& e) {
       throw std::runtime_error(path + ": bad value for '" + key + "': " + e.what());

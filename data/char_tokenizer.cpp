@@ -78,14 +78,13 @@ std::vector<int32_t> CharTokenizer::encode(std::string_view text) const {
     char32_t cp;
     const size_t len = utf8::decode(text, i, &cp);
     if (len == 0)
-      throw std::runtime_error("char tokenizer: invalid UTF-8 byte " +
-                               byte_hex(static_cast<unsigned char>(text[i])) + " at byte offset " +
-                               std::to_string(i));
+      throw EncodeError("char tokenizer: invalid UTF-8 byte " +
+                            byte_hex(static_cast<unsigned char>(text[i])) + " at byte offset ",
+                        static_cast<int64_t>(i), "");
     const int32_t id = cp < id_of_.size() ? id_of_[cp] : -1;
     if (id < 0)
-      throw std::runtime_error("char tokenizer: character " + utf8::describe(cp) +
-                               " at byte offset " + std::to_string(i) +
-                               " is not in the vocabulary");
+      throw EncodeError("char tokenizer: character " + utf8::describe(cp) + " at byte offset ",
+                        static_cast<int64_t>(i), " is not in the vocabulary");
     ids.push_back(id);
     i += len;
   }

@@ -102,6 +102,7 @@ void encode_range(const std::vector<Source>& srcs, int64_t begin, int64_t end, c
                   size_t chunk_bytes, TokenFileWriter* writer) {
   const int threads = std::max(1, omp_get_max_threads());
   std::vector<std::string> batch;
+  std::vector<int64_t> batch_offsets;  // where each chunk starts in its file
   std::vector<std::vector<int32_t>> ids;
   std::vector<std::string> errors;
   auto flush = [&] {
@@ -111,6 +112,8 @@ void encode_range(const std::vector<Source>& srcs, int64_t begin, int64_t end, c
     for (int64_t k = 0; k < static_cast<int64_t>(batch.size()); ++k) {
       try {
         ids[k] = tok.encode(batch[k]);
+      } catch (const EncodeError& e) {  // the offset in the file, not in the chunk
+        errors[k] = e.message_from(batch_offsets[k]);
       } catch (const std::exception& e) {  // exceptions must not leave an OpenMP region
         errors[k] = e.what();
       }
@@ -120,13 +123,15 @@ void encode_range(const std::vector<Source>& srcs, int64_t begin, int64_t end, c
       writer->append(ids[k]);
     }
     batch.clear();
+    batch_offsets.clear();
   };
   for (const Source& s : srcs) {
     const int64_t b = std::max(begin, s.start) - s.start, e = std::min(end, s.start + s.bytes) - s.start;
     if (b >= e) continue;
     try {
-      for_each_chunk(s.path, b, e, chunk_bytes, rule, [&](std::string_view chunk, int64_t) {
+      for_each_chunk(s.path, b, e, chunk_bytes, rule, [&](std::string_view chunk, int64_t at) {
         batch.emplace_back(chunk);
+        batch_offsets.push_back(at);
         if (static_cast<int>(batch.size()) >= 2 * threads) flush();
       });
       flush();  // per file, so an error names this file

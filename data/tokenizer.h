@@ -9,11 +9,30 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tg {
+
+// encode() refusing the byte at `offset` of its text; what() reads "<before><offset><after>".
+// A caller that encodes a file in chunks (prepare) rewrites it with the offset in the file.
+class EncodeError : public std::runtime_error {
+ public:
+  EncodeError(std::string before, int64_t offset, std::string after)
+      : std::runtime_error(before + std::to_string(offset) + after),
+        before_(std::move(before)), after_(std::move(after)), offset_(offset) {}
+  // The message with the offset counted from `base` bytes earlier.
+  std::string message_from(int64_t base) const {
+    return before_ + std::to_string(base + offset_) + after_;
+  }
+
+ private:
+  std::string before_, after_;
+  int64_t offset_;
+};
 
 class Tokenizer {
  public:

@@ -115,6 +115,29 @@ TEST(Prepare, ChunkedEncodingEqualsEncodingTheWholeText) {
   }
 }
 
+// Text the char tokenizer has no id for, past the first chunk of the file: the error gives its
+// offset in the file (each chunk is encoded on its own, and counted from 0 before).
+TEST(Prepare, AnUnknownCharacterIsReportedAtItsOffsetInTheFile) {
+  ScratchDir dir;
+  write_text(dir / "known.txt", "ab\n");
+  PrepareOptions o{{dir / "known.txt"}, "char", 0, "", dir / "vocab", 0};
+  prepare_corpus(o);
+  std::string text;
+  for (int i = 0; i < 300; i++) text += "abba\n";  // 1,500 bytes, then a 'z' at byte 1,502
+  text += "abz\n";
+  write_text(dir / "new.txt", text);
+  PrepareOptions again{{dir / "new.txt"}, dir / "vocab/tokenizer.json", 0, "", dir / "out", 0};
+  again.chunk_bytes = 1000;
+  try {
+    prepare_corpus(again);
+    ADD_FAILURE() << "an unknown character was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_EQ(std::string(e.what()),
+              dir / "new.txt" + ": char tokenizer: character 'z' (U+007A) at byte offset 1502 "
+                                "is not in the vocabulary");
+  }
+}
+
 TEST(Prepare, BpeTrainsOnABoundedSample) {
   ScratchDir dir;
   write_text(dir / "c.txt", sample_corpus(300000, 4));

@@ -60,13 +60,22 @@ std::string printable(const std::string& s, size_t* width) {
 
 // Keeps the last of ids that fit kMaxInputColumns columns, so the table stays readable ("…"
 // marks the cut).
+// Grown from the end, a token at a time, while it fits: a row costs the few tokens it shows (cut
+// from the front instead, each row decoded all of its tokens again per token dropped, and a
+// --text of a few thousand characters took minutes).
 std::string input_cell(const Tokenizer& tok, const int32_t* ids, int64_t n, size_t* width) {
-  int64_t first = 0;
-  std::string cell;
-  while (true) {
-    cell = printable(tok.decode(std::vector<int32_t>(ids + first, ids + n)), width);
-    if (*width <= kMaxInputColumns || first + 1 >= n) break;
-    ++first;
+  auto cell_from = [&](int64_t first, size_t* w) {
+    return printable(tok.decode(std::vector<int32_t>(ids + first, ids + n)), w);
+  };
+  int64_t first = std::max<int64_t>(0, n - 1);  // the last token is shown even if too wide
+  std::string cell = cell_from(first, width);
+  while (first > 0) {
+    size_t wider_width = 0;
+    std::string wider = cell_from(first - 1, &wider_width);
+    if (wider_width > kMaxInputColumns) break;
+    cell = std::move(wider);
+    *width = wider_width;
+    --first;
   }
   if (first > 0) cell = "…" + cell, *width += 1;
   return cell;

@@ -73,6 +73,19 @@ TEST(ExamplesCli, PrintsOneRowPerPositionOutOfTheBox) {
   EXPECT_EQ(lines.back().substr(lines.back().size() - 3), "\"s\"");
 }
 
+// A long text's inputs are cut at the front to 80 columns, quotes included, "…" marking the cut.
+TEST(ExamplesCli, LongInputsShowTheirLastEightyColumns) {
+  std::string text;
+  for (int i = 0; i < 300; i++) text += "abcdefghij";
+  const auto r = run(test::tapegpt() + " examples --text " + sh(text), false);
+  ASSERT_EQ(r.status, 0) << r.output.substr(0, 400);
+  const size_t last_row = r.output.rfind("\n2999  ");
+  ASSERT_NE(last_row, std::string::npos);
+  const std::string row = r.output.substr(last_row + 1);
+  EXPECT_NE(row.find("…\"" + text.substr(2999 - 78, 78) + "\""), std::string::npos) << row;
+  EXPECT_EQ(row.substr(row.size() - 4), "\"j\"\n") << row;
+}
+
 TEST(ExamplesCli, WindowsOfBlockSizeAndErrors) {
   auto r = run(test::tapegpt() + " examples --text 'abcdefghij' --block_size 4", false);
   ASSERT_EQ(r.status, 0);

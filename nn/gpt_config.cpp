@@ -1,5 +1,6 @@
 #include "nn/gpt_config.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <sstream>
 #include <stdexcept>
@@ -79,7 +80,8 @@ std::string GPTConfig::layer_kind(int64_t layer) const {
 }
 
 int GPTConfig::layer_window(int64_t layer) const {
-  return layer_kind(layer) == "local" ? static_cast<int>(attn_window) : 0;
+  // A window of block_size or more is the whole context; capped so that it fits an int.
+  return layer_kind(layer) == "local" ? static_cast<int>(std::min(attn_window, block_size)) : 0;
 }
 
 }  // namespace tg

@@ -244,6 +244,10 @@ TEST(GPTConfig, AttentionPatternRepeatsOverLayers) {
   EXPECT_EQ(model.h[0]->attn.window, 0);
   EXPECT_EQ(model.h[1]->attn.window, 3);
   EXPECT_EQ(model.h[4]->attn.window, 0);
+  // A window past the context is the whole context, even one too big for an int (it wrapped
+  // around to 5 before).
+  c.attn_window = 4294967301;
+  EXPECT_EQ(GPT(c).h[1]->attn.window, c.block_size);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "train/checkpoint.h"
+#include "train/memory_estimate.h"
 
 namespace tg::cli {
 namespace {
@@ -17,6 +18,7 @@ struct InspectArgs {
 
 void run_inspect(const InspectArgs& args) {
   Checkpoint ck = read_checkpoint(args.checkpoint);
+  require_memory_for(ck.config, 1, /*training=*/false);  // the model is built to count it
   auto model = load_model(args.checkpoint);
   const GPTConfig& c = ck.config;
   std::printf("checkpoint  %s\n", args.checkpoint.c_str());

@@ -10,6 +10,7 @@
 #include "data/file_util.h"
 #include "data/tokenizer.h"
 #include "train/checkpoint.h"
+#include "train/memory_estimate.h"
 #include "train/sampler.h"
 #include "train/train_config.h"
 
@@ -40,6 +41,7 @@ void run_sample(const SampleArgs& a) {
                                 std::to_string(ao.top_p));
   Checkpoint ck = read_checkpoint(a.checkpoint);
   auto tokenizer = checkpoint_tokenizer(ck, a.checkpoint);
+  require_memory_for(ck.config, 1, /*training=*/false);  // one sequence at a time
   auto model = load_model(a.checkpoint);
   model->set_training(false);
   std::string prompt = a.prompt;

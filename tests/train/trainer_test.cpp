@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -83,6 +84,32 @@ TEST_F(TrainerTest, LossGoesDownOnRealText) {
   EXPECT_TRUE(fs::exists(dir_ + "/straight/config.toml"));
   EXPECT_TRUE(fs::exists(dir_ + "/straight/ckpt_000040.h5"));
   EXPECT_FALSE(fs::exists(dir_ + "/straight/ckpt_000010.h5"));  // keep_last = 2
+}
+
+// `prepare --val_fraction 0` (what prepare suggests for a corpus with no line break) writes an
+// empty val.bin: training runs without a validation loss, and best.h5 is the latest checkpoint.
+TEST_F(TrainerTest, TrainsWithoutAValidationSet) {
+  Outcome r = run("prepare --input /usr/share/games/fortunes/science --tokenizer char"
+                  " --val_fraction 0 --out " + dir_ + "/noval");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run("train " + config() + "--dataset " + dir_ + "/noval --max_iters 20 --out_dir " + dir_ +
+          "/noval_run");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(losses(dir_ + "/noval_run").size(), 20u);
+  std::ifstream metrics(dir_ + "/noval_run/metrics.jsonl");
+  const std::string all((std::istreambuf_iterator<char>(metrics)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all.find("val_loss"), std::string::npos) << all;
+  EXPECT_TRUE(same_weights(dir_ + "/noval_run/ckpt_000020.h5", dir_ + "/noval_run/best.h5"));
+}
+
+// A quoted config value is taken whole, '#' included (CLI11 2.1 alone cut it at the '#').
+TEST_F(TrainerTest, AQuotedConfigValueMayHoldAHash) {
+  std::ifstream tiny(dir_ + "/tiny.toml");
+  std::ofstream(dir_ + "/hash.toml")
+      << tiny.rdbuf() << "out_dir = \"" << dir_ << "/run #2\"  # a comment\nmax_iters = 2\n";
+  Outcome r = run("train --config " + dir_ + "/hash.toml");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir_ + "/run #2/best.h5")) << r.output;
 }
 
 TEST_F(TrainerTest, ResumeIsBitExact) {

@@ -59,9 +59,10 @@ constexpr int64_t kInPlaceMaxColumns = 1024;
 // alternating in one process; the rest were within the noise (bench/RESULTS.md, session 15).
 // Threads sharing a block of B keep MC: there, 48 measured 1-6% slower.
 constexpr int64_t kOwnBRows = 48;
-// Threads split a C of at most kFewRows rows by its columns when each can have
-// kSliversPerThread slivers of them (see packed_product).
-constexpr int64_t kFewRows = 512, kSliversPerThread = 4;
+// Threads split a C of at most kFewRows rows (kFewRowsInPlaceA when the AVX2 kernel reads A in
+// place) by its columns when each can have kSliversPerThread slivers of them (see
+// packed_product).
+constexpr int64_t kFewRows = 512, kFewRowsInPlaceA = 2048, kSliversPerThread = 4;
 // Slivers tile their blocks exactly (the A buffer's slack below relies on it), and
 // aligned_alloc wants sizes that are multiples of the alignment.
 constexpr int64_t kPackASize = MC * KC + 16, kPackBSize = KC * NC;
@@ -382,6 +383,16 @@ struct Product {
   std::atomic<int64_t>* row_tickets;  // splitting rows: blocks of rows handed out (run_part)
 };
 
+// Packing A pays for itself when many slivers of B reuse it; for a narrow C (the attention
+// heads' products, a small model's layers, GPT-2's dx), and always for the AVX2 kernel (NR 16;
+// AVX-512 uses NR 16 only for a C at most 16 wide), the kernel reads A's rows where they are.
+// Not when the rows are a multiple of 4 KB apart: six of them would then compete for the same
+// L1 sets.
+template <int64_t NR>
+bool reads_a_in_place(const Operand& A, int64_t N) {
+  return !A.trans && (NR == 16 || N <= kInPlaceMaxColumns) && (A.ld * 4) % 4096 != 0;
+}
+
 // Thread t of `threads`: the whole Goto loop nest over this thread's part of C (its slivers
 // of each block when splitting columns; the row blocks it draws when splitting rows). Every
 // thread runs the same jc / pc loops, so all of them meet every barrier.
@@ -404,13 +415,7 @@ void run_part(const Product& p, int t, int threads) {
                                         : MC;
   const int64_t row_blocks = (p.M + block_rows - 1) / block_rows;
   int64_t step = 0;  // (jc, pc) steps done: each uses row_blocks + threads tickets
-  // Packing A pays for itself when many slivers of B reuse it; for a narrow C (the attention
-  // heads' products, a small model's layers, GPT-2's dx), and always for the AVX2 kernel (NR
-  // 16; AVX-512 uses NR 16 only for a C at most 16 wide), the kernel reads A's rows where they
-  // are. Not when the rows are a multiple of 4 KB apart: six
-  // of them would then compete for the same L1 sets.
-  const bool in_place_a = !p.A.trans && (NR == 16 || p.N <= kInPlaceMaxColumns) &&
-                          (p.A.ld * 4) % 4096 != 0;
+  const bool in_place_a = reads_a_in_place<NR>(p.A, p.N);
 
   for (int64_t jc = 0; jc < p.N; jc += NC) {
     const int64_t nc = std::min(NC, p.N - jc), slivers = (nc + NR - 1) / NR;
@@ -541,9 +546,15 @@ void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
   // or fewer, each thread's rows are a few tiles, too little work for a block of B that both
   // threads pack and stream (GPT-2's 256-row products at 2 threads: 160-190 GFLOP/s splitting
   // rows, 210-230 splitting columns; equal at 768 rows, and rows win for a narrow C there).
+  // Threads splitting columns each pack the A they use; the AVX2 kernel, reading A in place,
+  // packs none, and there columns won up to 2,048 rows: on a Zen 3, alternating in one process,
+  // baby's and mini's x·Wᵀ and dy·W products ran 2-7% faster (15 of 16 products), while the
+  // products with a transposed A (dW, packed twice) ran 1-6% slower (bench/RESULTS.md,
+  // session 15).
   const int64_t row_tiles = (M + MR - 1) / MR, column_slivers = (std::min(N, NC) + NR - 1) / NR;
+  const int64_t few_rows = NR == 16 && reads_a_in_place<NR>(p.A, N) ? kFewRowsInPlaceA : kFewRows;
   p.split_rows = row_tiles >= column_slivers &&
-                 (M > kFewRows || column_slivers < kSliversPerThread * omp_get_max_threads());
+                 (M > few_rows || column_slivers < kSliversPerThread * omp_get_max_threads());
   std::atomic<bool> buffers_ok{p.packed_b != nullptr};
 #pragma omp parallel
   {

@@ -8,7 +8,8 @@
 // are copied ("packed") into exactly the order it reads them, so every load is contiguous and
 // aligned whatever the transposes and strides are, and ragged edges are zero padding instead
 // of special code.
-// (One exception: when C is narrow, A stored row by row is read in place; see run_part.)
+// (One exception: A stored row by row is read in place when C is narrow, or always by the AVX2
+// kernel; see reads_a_in_place.)
 // Block sizes follow the caches: a kc×NR sliver of B (24 KB in L1; 96 KB on AVX-512, in L2)
 // meets every sliver of an MC×kc block of A (L2); a kc×NC block of B sits in L3.
 //
@@ -547,7 +548,7 @@ void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
   // threads pack and stream (GPT-2's 256-row products at 2 threads: 160-190 GFLOP/s splitting
   // rows, 210-230 splitting columns; equal at 768 rows, and rows win for a narrow C there).
   // Threads splitting columns each pack the A they use; the AVX2 kernel, reading A in place,
-  // packs none, and there columns won up to 2,048 rows: on a Zen 3, alternating in one process,
+  // packs at most a ragged last sliver, and there columns won up to 2,048 rows: on a Zen 3, alternating in one process,
   // baby's and mini's x·Wᵀ and dy·W products ran 2-7% faster (15 of 16 products), while the
   // products with a transposed A (dW, packed twice) ran 1-6% slower (bench/RESULTS.md,
   // session 15).

@@ -53,7 +53,7 @@ void run_bench(const BenchArgs& a) {
   if (a.mode == "attention") {  // one attention op, forward + backward, batch_size sequences
     const double ms = bench_attention(batch_size, model.block_size, model.n_embd,
                                       static_cast<int>(model.n_head),
-                                      model.attention == "local" ? static_cast<int>(model.attn_window) : 0,
+                                      model.attention == "local" ? model.layer_window(0) : 0,
                                       a.steps);
     std::printf("{\"impl\": \"tapegpt\", \"mode\": \"attention\", \"attention\": \"%s\", "
                 "\"attn_window\": %ld, \"block_size\": %ld, \"n_embd\": %ld, \"n_head\": %ld, "

@@ -18,7 +18,7 @@ struct InspectArgs {
 
 void run_inspect(const InspectArgs& args) {
   Checkpoint ck = read_checkpoint(args.checkpoint);
-  require_memory_for(ck.config, 1, /*training=*/false);  // the model is built to count it
+  require_memory_for(ck.config, 1, /*training=*/false, args.checkpoint);  // built to count it
   auto model = load_model(args.checkpoint);
   const GPTConfig& c = ck.config;
   std::printf("checkpoint  %s\n", args.checkpoint.c_str());

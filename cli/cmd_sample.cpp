@@ -41,7 +41,7 @@ void run_sample(const SampleArgs& a) {
                                 std::to_string(ao.top_p));
   Checkpoint ck = read_checkpoint(a.checkpoint);
   auto tokenizer = checkpoint_tokenizer(ck, a.checkpoint);
-  require_memory_for(ck.config, 1, /*training=*/false);  // one sequence at a time
+  require_memory_for(ck.config, 1, /*training=*/false, a.checkpoint);  // one sequence at a time
   auto model = load_model(a.checkpoint);
   model->set_training(false);
   std::string prompt = a.prompt;

@@ -24,13 +24,19 @@ struct KeyLines {
   int count = 0;
   bool quoted = false;
   bool empty = false;
-  std::string text;  // a quoted value's text, between its quotes
+  bool hash_in_quotes = false;  // a '#' inside the quotes, which CLI11 mistakes for a comment
+  std::string text;             // then the text between the quotes, as typed
 };
-// The text between a quoted value's quotes. CLI11 2.1 cuts a line at its first '#' before it
-// looks for quotes, so `prompt = "Issue #1"` reached the option as `"Issue `.
-inline std::string quoted_text(const std::string& value) {
-  const size_t close = value.find(value[0], 1);
-  return close == std::string::npos ? value.substr(1) : value.substr(1, close - 1);
+// CLI11 2.1 cuts a line at its first '#' before it looks for quotes: `prompt = "Issue #1"`
+// reached the option as `"Issue `. Such a value is taken from between its quotes here, escapes
+// as typed (as CLI11 leaves them). The index of the quote that closes `value` (which starts
+// with one; in "…", a '\' hides the next character), or npos.
+inline size_t closing_quote(const std::string& value) {
+  for (size_t i = 1; i < value.size(); i++) {
+    if (value[0] == '"' && value[i] == '\\') i++;
+    else if (value[i] == value[0]) return i;
+  }
+  return std::string::npos;
 }
 inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path) {
   auto trim = [](const std::string& t) {
@@ -54,11 +60,21 @@ inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path) {
     }
     const size_t eq = line.find('=');
     // A bare `key` (CLI11 would read it as true) has no value either.
-    KeyLines& k = keys[section + unquote(trim(line.substr(0, eq)))];
+    const std::string key = section + unquote(trim(line.substr(0, eq)));
+    KeyLines& k = keys[key];
     const std::string value = eq == std::string::npos ? "" : trim(line.substr(eq + 1));
     k.count++;
     const bool quoted = !value.empty() && (value[0] == '"' || value[0] == '\'');
-    if (quoted) k.text = quoted_text(value);
+    if (quoted) {
+      const size_t close = closing_quote(value);
+      if (close == std::string::npos || (close == 1 && value.compare(0, 3, "\"\"\"") == 0))
+        throw std::runtime_error(path + ": '" + key + "': the quoted value is not closed on its line");
+      const std::string rest = trim(value.substr(close + 1));
+      if (!rest.empty() && rest[0] != '#')
+        throw std::runtime_error(path + ": '" + key + "': text after the closing quote");
+      k.text = value.substr(1, close - 1);
+      k.hash_in_quotes = k.text.find('#') != std::string::npos;
+    }
     k.quoted = k.quoted || quoted;
     k.empty = k.empty || value.empty() || value[0] == '#';
   }
@@ -100,8 +116,8 @@ inline std::set<std::string> apply_config_file(CLI::App* cmd, const std::string&
                                ", not a quoted string");
     if (opt->count() > 0) continue;  // given on the command line: that wins
     try {
-      opt->add_result(type == "TEXT" && seen.quoted ? std::vector<std::string>{seen.text}
-                                                    : item.inputs);
+      opt->add_result(type == "TEXT" && seen.hash_in_quotes ? std::vector<std::string>{seen.text}
+                                                            : item.inputs);
       opt->run_callback();
     } catch (const CLI::Error& e) {
       throw std::runtime_error(path + ": bad value for '" + key + "': " + e.what());

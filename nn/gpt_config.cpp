@@ -1,6 +1,7 @@
 #include "nn/gpt_config.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <sstream>
 #include <stdexcept>
@@ -81,7 +82,8 @@ std::string GPTConfig::layer_kind(int64_t layer) const {
 
 int GPTConfig::layer_window(int64_t layer) const {
   // A window of block_size or more is the whole context; capped so that it fits an int.
-  return layer_kind(layer) == "local" ? static_cast<int>(std::min(attn_window, block_size)) : 0;
+  const int64_t window = std::min({attn_window, block_size, int64_t{INT_MAX}});
+  return layer_kind(layer) == "local" ? static_cast<int>(window) : 0;
 }
 
 }  // namespace tg

@@ -1,5 +1,5 @@
-// scratch_dir.h — a fresh directory under /tmp for a test's files, removed when it goes out of
-// scope, so a run of the suite leaves nothing behind.
+// scratch_dir.h — a fresh directory for a test's files under the temporary directory ($TMPDIR,
+// else /tmp), removed when it goes out of scope, so a run of the suite leaves nothing behind.
 #pragma once
 #include <cstdlib>
 #include <filesystem>

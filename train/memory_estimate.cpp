@@ -22,13 +22,19 @@ double estimated_bytes(const GPTConfig& c, int64_t batch_size, bool training) {
   return 4.0 * ((training ? 4.0 : 1.0) * params + activations);
 }
 
-void require_memory_for(const GPTConfig& c, int64_t batch_size, bool training) {
+void require_memory_for(const GPTConfig& c, int64_t batch_size, bool training,
+                        const std::string& checkpoint) {
   const double needed = estimated_bytes(c, batch_size, training);
   const double machine =
       static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
   if (machine <= 0 || needed <= machine) return;
   char gb[64];
   std::snprintf(gb, sizeof gb, "%.3g GB, this machine has %.3g GB", needed / 1e9, machine / 1e9);
+  if (!checkpoint.empty())  // a saved model, run one sequence at a time: nothing to make smaller
+    throw std::invalid_argument(
+        checkpoint + ": the model (n_layer=" + std::to_string(c.n_layer) + ", n_embd=" +
+        std::to_string(c.n_embd) + ", vocab_size=" + std::to_string(c.vocab_size) +
+        ") does not fit in memory: it needs at least " + gb);
   throw std::invalid_argument(
       "batch_size=" + std::to_string(batch_size) + ", block_size=" +
       std::to_string(c.block_size) + ", n_layer=" + std::to_string(c.n_layer) + ", n_embd=" +

@@ -6,6 +6,7 @@
 // memory before anything is allocated, turns that into a one-line error.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "nn/gpt_config.h"
 
@@ -16,7 +17,9 @@ namespace tg {
 double estimated_bytes(const GPTConfig& config, int64_t batch_size, bool training);
 
 // Throws std::invalid_argument ("batch_size=…, block_size=…, …: needs at least X GB …, this
-// machine has Y GB") when the estimate exceeds the machine's physical memory.
-void require_memory_for(const GPTConfig& config, int64_t batch_size, bool training);
+// machine has Y GB") when the estimate exceeds the machine's physical memory; for a model
+// loaded from `checkpoint` (non-empty), the message names that file instead of the sizes.
+void require_memory_for(const GPTConfig& config, int64_t batch_size, bool training,
+                        const std::string& checkpoint = "");
 
 }  // namespace tg

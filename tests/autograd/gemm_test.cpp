@@ -234,8 +234,9 @@ TEST(Gemm, PackedResultDoesNotDependOnThreadCount) {
     GTEST_SKIP() << "OpenMP cannot give this test two threads";
   for_each_kernel([&] {
     for (const Case& c : {Case{2100, 200, 700, false, true, 1.0f, 0.0f},    // threads split rows
-                          Case{1200, 3100, 300, true, false, 1.0f, 0.5f},    // ... over 2 B blocks
-                          Case{600, 500, 700, false, true, 1.0f, 0.0f},      // AVX2: columns
+                          Case{2101, 3100, 64, false, false, 1.0f, 0.5f},    // ... over 2 B blocks
+                          Case{1200, 3100, 300, true, false, 1.0f, 0.5f},    // ... A transposed
+                          Case{605, 500, 700, false, true, 1.0f, 0.0f},      // AVX2: columns
                           Case{300, 500, 700, false, true, 1.0f, 0.0f},      // a short C: columns
                           Case{20, 3500, 300, true, false, 1.0f, -0.7f}}) {  // split columns
       Operands one = make_operands(c, 11), two = one;

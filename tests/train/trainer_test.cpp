@@ -110,6 +110,20 @@ TEST_F(TrainerTest, AQuotedConfigValueMayHoldAHash) {
   Outcome r = run("train --config " + dir_ + "/hash.toml");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(fs::exists(dir_ + "/run #2/best.h5")) << r.output;
+  // An escaped quote does not close the value; a value left open, or followed by more than a
+  // comment, is an error naming the key.
+  std::ifstream again(dir_ + "/tiny.toml");
+  std::ofstream(dir_ + "/escaped.toml")
+      << again.rdbuf() << "out_dir = \"" << dir_ << "/run \\\"#3\"\nmax_iters = 2\n";
+  r = run("train --config " + dir_ + "/escaped.toml");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir_ + "/run \\\"#3/best.h5")) << r.output;
+  for (const std::string& bad : {std::string("out_dir = \"runs/#4\n"), std::string("out_dir = \"a\"b\n")}) {
+    std::ofstream(dir_ + "/bad.toml") << bad;
+    r = run("train --config " + dir_ + "/bad.toml");
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.output.find("bad.toml: 'out_dir': "), std::string::npos) << r.output;
+  }
 }
 
 TEST_F(TrainerTest, ResumeIsBitExact) {

@@ -18,7 +18,7 @@ double estimated_bytes(const GPTConfig& config, int64_t batch_size, bool trainin
 
 // Throws std::invalid_argument ("batch_size=…, block_size=…, …: needs at least X GB …, this
 // machine has Y GB") when the estimate exceeds the machine's physical memory; for a model
-// loaded from `checkpoint` (non-empty), the message names that file instead of the sizes.
+// loaded from `checkpoint` (non-empty), the message names that file and the model, not a batch.
 void require_memory_for(const GPTConfig& config, int64_t batch_size, bool training,
                         const std::string& checkpoint = "");
 

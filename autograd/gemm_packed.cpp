@@ -60,13 +60,22 @@ constexpr int64_t kInPlaceMaxColumns = 1024;
 // alternating in one process; the rest were within the noise (bench/RESULTS.md, session 15).
 // Threads sharing a block of B keep MC: there, 48 measured 1-6% slower.
 constexpr int64_t kOwnBRows = 48;
+// On AVX-512, a thread with its own slivers of B that would outgrow half of L2 (more than
+// kOwnBInL2Floats) packs each sliver just before its use and runs all of C's rows past it,
+// while that sliver is in cache, when A's rows for one depth block fit in kWholeAFloats (A is
+// packed whole for that, or read in place). Otherwise its slivers went to L3 and came back
+// once per block of rows. On a Zen 5, alternating in one process with the previous build, the
+// GEMM time of a GPT-2 step (its products have 256 rows) was 0.4-5.7% lower at 2 threads in 5
+// runs, 1.7-2.8% at 1 thread in 4; the most with operands coming cold from memory, as in the
+// model (bench/RESULTS.md, session 16).
+constexpr int64_t kOwnBInL2Floats = 128 * 1024, kWholeAFloats = 288 * KC;
 // Threads split a C of at most kFewRows rows (kFewRowsInPlaceA when the AVX2 kernel reads A in
 // place) by its columns when each can have kSliversPerThread slivers of them (see
 // packed_product).
 constexpr int64_t kFewRows = 512, kFewRowsInPlaceA = 2048, kSliversPerThread = 4;
 // Slivers tile their blocks exactly (the A buffer's slack below relies on it), and
 // aligned_alloc wants sizes that are multiples of the alignment.
-constexpr int64_t kPackASize = MC * KC + 16, kPackBSize = KC * NC;
+constexpr int64_t kPackASize = std::max(MC * KC, kWholeAFloats) + 16, kPackBSize = KC * NC;
 static_assert(MC % MR == 0 && kOwnBRows % MR == 0 && kOwnBRows <= MC && NC % 64 == 0,
               "blocks are whole slivers");
 static_assert(kPackASize * 4 % 64 == 0 && kPackBSize * 4 % 64 == 0, "64-byte multiples");
@@ -417,6 +426,11 @@ void run_part(const Product& p, int t, int threads) {
   const int64_t row_blocks = (p.M + block_rows - 1) / block_rows;
   int64_t step = 0;  // (jc, pc) steps done: each uses row_blocks + threads tickets
   const bool in_place_a = reads_a_in_place<NR>(p.A, p.N);
+  // (see kOwnBInL2Floats)
+  const int64_t max_kc = std::min(KC, p.K), padded_rows = (p.M + MR - 1) / MR * MR;
+  const int64_t own_slivers = (std::min(NC, p.N) + NR - 1) / NR / threads;
+  const bool sliver_by_sliver = NR == 64 && !shared_b && padded_rows * max_kc <= kWholeAFloats &&
+                                own_slivers * NR * max_kc > kOwnBInL2Floats;
 
   for (int64_t jc = 0; jc < p.N; jc += NC) {
     const int64_t nc = std::min(NC, p.N - jc), slivers = (nc + NR - 1) / NR;
@@ -427,36 +441,51 @@ void run_part(const Product& p, int t, int threads) {
     const int64_t first = shared_b ? 0 : s0;  // sliver stored at the start of packed_b
     for (int64_t pc = 0; pc < p.K; pc += KC) {
       const int64_t kc = std::min(KC, p.K - pc);
-      pack_b_slivers<NR>(p.B, pc, kc, jc, nc, s0, s1, packed_b + (s0 - first) * NR * kc);
+      if (!sliver_by_sliver)
+        pack_b_slivers<NR>(p.B, pc, kc, jc, nc, s0, s1, packed_b + (s0 - first) * NR * kc);
       if (shared_b) {
 #pragma omp barrier
       }
       const float beta = pc == 0 ? p.beta : 1.0f;  // later depth blocks add to the first
       const float* bias = pc == 0 ? p.bias : nullptr;
-      // Rows [ic, ic + mc) against this thread's slivers of the block.
-      auto compute_rows = [&](int64_t ic, int64_t mc) {
+      // A's rows [ic, ic + mc) for this depth block, as the kernel reads them: A stored row by
+      // row is read in place, six rows at a time, and only a ragged last sliver (zero rows
+      // below the edge) is packed; A transposed is packed whole.
+      auto prepare_a = [&](int64_t ic, int64_t mc) {
         const int64_t full = mc / MR * MR;
-        // A stored row by row is read in place, six rows at a time; only a ragged last
-        // sliver (zero rows below the edge) is packed. A transposed is packed whole.
         if (!in_place_a)
           pack_a(p.A, ic, mc, pc, kc, packed_a);
         else if (full < mc)
           pack_a(p.A, ic + full, mc - full, pc, kc, packed_a + full * kc);
-        for (int64_t s = use0; s < use1; s++) {
-          const int64_t jr = s * NR, n = std::min(NR, nc - jr);
-          const float* b = packed_b + (s - first) * NR * kc;
-          const float* bias_n = bias ? bias + jc + jr : nullptr;
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int64_t m = std::min(MR, mc - ir);
-            float* c = p.C + (ic + ir) * p.ldc + jc + jr;
-            if (in_place_a && m == MR)
-              tile<NR, true>(kc, p.A.data + (ic + ir) * p.A.ld + pc, p.A.ld, b, c, p.ldc, m, n,
-                         p.alpha, beta, bias_n);
-            else
-              tile<NR, false>(kc, packed_a + ir * kc, 0, b, c, p.ldc, m, n, p.alpha, beta, bias_n);
-          }
+      };
+      // Rows [ic, ic + mc) of C (A's prepared) against sliver s of the block, packed at b.
+      auto multiply_sliver = [&](int64_t ic, int64_t mc, int64_t s, const float* b) {
+        const int64_t jr = s * NR, n = std::min(NR, nc - jr);
+        const float* bias_n = bias ? bias + jc + jr : nullptr;
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+          const int64_t m = std::min(MR, mc - ir);
+          float* c = p.C + (ic + ir) * p.ldc + jc + jr;
+          if (in_place_a && m == MR)
+            tile<NR, true>(kc, p.A.data + (ic + ir) * p.A.ld + pc, p.A.ld, b, c, p.ldc, m, n,
+                           p.alpha, beta, bias_n);
+          else
+            tile<NR, false>(kc, packed_a + ir * kc, 0, b, c, p.ldc, m, n, p.alpha, beta, bias_n);
         }
       };
+      // Rows [ic, ic + mc) against this thread's slivers of the block.
+      auto compute_rows = [&](int64_t ic, int64_t mc) {
+        prepare_a(ic, mc);
+        for (int64_t s = use0; s < use1; s++)
+          multiply_sliver(ic, mc, s, packed_b + (s - first) * NR * kc);
+      };
+      if (sliver_by_sliver) {
+        prepare_a(0, p.M);
+        for (int64_t s = use0; s < use1; s++) {
+          pack_b_slivers<NR>(p.B, pc, kc, jc, nc, s, s + 1, packed_b);
+          multiply_sliver(0, p.M, s, packed_b);
+        }
+        continue;
+      }
       if (shared_b) {
         // Every thread's last draw of a step is past the end, so a step uses exactly
         // row_blocks + threads tickets, and block b of this step is ticket base + b.

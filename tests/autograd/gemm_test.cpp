@@ -106,11 +106,13 @@ void expect_matches(const Case& c, uint32_t seed, GemmFn fn) {
 TEST(Gemm, AllTransposesAndEdgesMatchADoubleLoop) {
   // Sizes straddle the 6×16, 6×32 and 6×64 register tiles, the 384-deep, 144-row and
   // 3072-column blocks; the big ones run on all threads (rows split, columns split, and rows
-  // split over two 3072-column blocks of B).
+  // split over two 3072-column blocks of B). On AVX-512, 150 × 3090 and 250 × 1000 (A packed,
+  // A in place) take B's slivers one at a time past all rows (kOwnBInL2Floats).
   const int64_t sizes[][3] = {{1, 1, 1},     {5, 15, 7},      {6, 16, 8},      {7, 17, 9},
                               {13, 33, 383}, {37, 50, 385},   {145, 47, 769},  {150, 3090, 400},
                               {64, 64, 32},  {300, 20, 1000}, {1160, 3090, 20}, {12, 64, 128},
-                              {13, 65, 129}, {7, 130, 127},   {13, 32, 300},   {300, 32, 1000}};
+                              {13, 65, 129}, {7, 130, 127},   {13, 32, 300},   {300, 32, 1000},
+                              {250, 1000, 300}};
   for_each_kernel([&] {
     for (GemmFn fn : engines()) {
       uint32_t seed = 1;
@@ -238,7 +240,8 @@ TEST(Gemm, PackedResultDoesNotDependOnThreadCount) {
                           Case{1200, 3100, 300, true, false, 1.0f, 0.5f},    // ... A transposed
                           Case{605, 500, 700, false, true, 1.0f, 0.0f},      // AVX2: columns
                           Case{300, 500, 700, false, true, 1.0f, 0.0f},      // a short C: columns
-                          Case{20, 3500, 300, true, false, 1.0f, -0.7f}}) {  // split columns
+                          Case{20, 3500, 300, true, false, 1.0f, -0.7f},     // split columns
+                          Case{256, 1000, 800, false, true, 1.0f, 0.5f}}) {  // ... sliver by sliver
       Operands one = make_operands(c, 11), two = one;
       const int saved = omp_get_max_threads();
       omp_set_num_threads(1);
@@ -283,6 +286,7 @@ TEST(Gemm, KernelsGiveTheSameBits) {
                         Case{145, 1100, 769, false, true, 1.0f, 0.5f},  // ... on AVX2 only
                         Case{600, 700, 600, false, true, 1.0f, 0.0f},   // threads split rows
                         Case{20, 3500, 300, true, false, 1.0f, -0.7f},  // ... columns
+                        Case{256, 1000, 800, false, true, 1.0f, 0.5f},  // ... sliver by sliver
                         Case{13, 65, 129, true, true, 0.5f, 1.0f, 3},
                         Case{70, 32, 64, false, false, 1.0f, 0.0f},     // 6×32 on AVX-512
                         Case{300, 32, 1000, true, true, 0.5f, 1.0f},    // ... two threads

@@ -37,7 +37,8 @@ void run_eval(const EvalArgs& a) {
   std::unique_ptr<Dataset> data;
   auto tokenizer = [&] { return checkpoint_tokenizer(ck, a.checkpoint); };
   if (!std::filesystem::exists(a.data)) throw std::runtime_error(a.data + ": no such file");
-  if (std::filesystem::path(a.data).extension() == ".bin") {
+  // A token file by its name or its first bytes (whatever it is called, its header is not text).
+  if (std::filesystem::path(a.data).extension() == ".bin" || starts_as_token_file(a.data)) {
     // Token files prepared with another tokenizer would be scored as other text.
     const std::filesystem::path dir = std::filesystem::path(a.data).parent_path();
     if (!ck.tokenizer_json.empty())
@@ -46,6 +47,13 @@ void run_eval(const EvalArgs& a) {
     if (file->vocab_size() > ck.config.vocab_size)
       throw std::runtime_error(a.data + ": vocab size " + std::to_string(file->vocab_size()) +
                                " exceeds the model's " + std::to_string(ck.config.vocab_size));
+    // prepare writes its tokenizer's size (as the trainer checks): a smaller one is another's.
+    const int64_t tokenizer_vocab = ck.tokenizer_json.empty() ? 0 : tokenizer()->vocab_size();
+    if (file->vocab_size() < tokenizer_vocab)
+      throw std::runtime_error(a.data + ": vocab size " + std::to_string(file->vocab_size()) +
+                               ", but the checkpoint's tokenizer has " +
+                               std::to_string(tokenizer_vocab) +
+                               " (the file was prepared with another tokenizer)");
     data = std::make_unique<SlidingWindowDataset>(file, T, T);
   } else if (is_pairs_file(a.data)) {
     auto tok = tokenizer();

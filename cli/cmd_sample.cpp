@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/config_file.h"
-#include "cli/seed_option.h"
+#include "cli/whole_numbers.h"
 #include "data/file_util.h"
 #include "data/tokenizer.h"
 #include "train/checkpoint.h"

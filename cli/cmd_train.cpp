@@ -1,4 +1,5 @@
 // tapegpt train / finetune — config-driven training runs.
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <set>
@@ -25,6 +26,7 @@ void run(CLI::App* cmd, const TrainArgs& args) {
   TrainConfig config = args.config;
   if (cmd->get_name() == "finetune" && config.init.empty())
     throw std::invalid_argument("finetune: `init` (the checkpoint to start from) is required");
+  config.seed_asked = cmd->get_option("--seed")->count() > 0;
   config.asked_model_options.clear();  // only what was given is checked on --resume
   for (const std::string& key : GPTConfig::shape_option_names())
     if (cmd->get_option("--" + key)->count() > 0) config.asked_model_options.push_back(key);
@@ -39,15 +41,20 @@ void run(CLI::App* cmd, const TrainArgs& args) {
     opt->clear();
     opt->add_result(value);
   }
+  CLI::Option* seed = cmd->get_option("--seed");  // a resumed run's own
+  seed->clear();
+  seed->add_result(std::to_string(trainer.config().seed));
   std::string resolved;
   std::istringstream lines(cmd->config_to_str(/*default_also=*/true, /*write_description=*/false));
   for (std::string line; std::getline(lines, line);)
     if (line.rfind("config=", 0) != 0 && line.rfind("resume=", 0) != 0) resolved += line + "\n";
   trainer.set_resolved_config(resolved);
   TrainSummary s = trainer.run();
-  std::printf("done: %ld steps, last train loss %.4f, best val loss %.4f, best checkpoint %s\n",
-              static_cast<long>(s.iterations), s.last_train_loss, s.best_val_loss,
-              s.best_checkpoint.c_str());
+  char best_val[64] = "no validation set";
+  if (std::isfinite(s.best_val_loss))
+    std::snprintf(best_val, sizeof(best_val), "best val loss %.4f", s.best_val_loss);
+  std::printf("done: %ld steps, last train loss %.4f, %s, best checkpoint %s\n",
+              static_cast<long>(s.iterations), s.last_train_loss, best_val, s.best_checkpoint.c_str());
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/whole_numbers.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"tapegpt: train, fine-tune, evaluate and sample GPT models on the CPU"};
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   tg::cli::add_eval(app);
   tg::cli::add_inspect(app);
   tg::cli::add_bench(app);
+  tg::cli::check_whole_number_options(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/model_options.h"
-#include "cli/seed_option.h"
+#include "cli/whole_numbers.h"
 #include "train/train_config.h"
 
 namespace tg::cli {

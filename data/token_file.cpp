@@ -14,6 +14,15 @@
 #include "data/file_util.h"
 
 namespace tg {
+
+bool starts_as_token_file(const std::string& path) {
+  char head[sizeof(kTokenFileMagic)] = {};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  const bool whole = std::fread(head, 1, sizeof(head), f) == sizeof(head);
+  std::fclose(f);
+  return whole && std::memcmp(head, kTokenFileMagic, sizeof(head)) == 0;
+}
 namespace {
 
 uint32_t load_u32(const unsigned char* p) {

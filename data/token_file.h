@@ -29,6 +29,9 @@ constexpr int64_t kTokenFileHeaderBytes = 32;
 // 2 when every id fits in 16 bits, else 4.
 inline int bytes_per_token_for(int64_t vocab_size) { return vocab_size <= 65536 ? 2 : 4; }
 
+// Whether the file at path starts with the token-file magic (false if it cannot be read).
+bool starts_as_token_file(const std::string& path);
+
 class TokenFile : public TokenSource {
  public:
   // Throws std::runtime_error "<path>: <problem>" for a missing file, wrong magic, unknown

@@ -62,11 +62,28 @@ void GPTConfig::validate() const {
         ", n_embd=" + std::to_string(n_embd) + ")");
 }
 
+namespace {
+// The pattern as the model reads it, its words joined by commas ("dense, local" is
+// "dense,local"), so that two spellings of one pattern compare equal; one that does not parse
+// stays as written, for validate() to name.
+std::string pattern_as_read(const std::string& pattern) {
+  std::vector<std::string> words;
+  try {
+    words = parse_attention_pattern(pattern);
+  } catch (const std::invalid_argument&) {
+    return pattern;
+  }
+  std::string joined;
+  for (const std::string& word : words) joined += (joined.empty() ? "" : ",") + word;
+  return joined;
+}
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> GPTConfig::shape_options() const {
   return {{"vocab_size", std::to_string(vocab_size)}, {"block_size", std::to_string(block_size)},
           {"n_layer", std::to_string(n_layer)},       {"n_head", std::to_string(n_head)},
           {"n_embd", std::to_string(n_embd)},         {"bias", bias ? "true" : "false"},
-          {"attention", attention},                   {"attn_window", std::to_string(attn_window)}};
+          {"attention", pattern_as_read(attention)},                   {"attn_window", std::to_string(attn_window)}};
 }
 
 std::vector<std::string> GPTConfig::shape_option_names() {

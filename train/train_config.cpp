@@ -39,6 +39,11 @@ void validate(const TrainConfig& c) {
   in_range("grad_clip", c.grad_clip, 0.0f, kHuge, "[0, inf) (0: off)");
   if (!c.dataset.empty() && !c.pairs.empty())
     fail("give `dataset` or `pairs`, not both (" + c.dataset + ", " + c.pairs + ")");
+  // Options of the other kind of data are refused, not ignored: the user expected them to matter.
+  if (!c.pairs.empty() && c.stride != 1)
+    fail("stride=" + std::to_string(c.stride) + " is for a prepared dataset's sliding window; " +
+         "pairs (" + c.pairs + ") are one example each");
+  if (c.pack_pairs && c.pairs.empty()) fail("pack_pairs needs `pairs` (it packs pairs into rows)");
   if (!c.val_pairs.empty() && c.pairs.empty())
     fail("val_pairs (" + c.val_pairs + ") needs `pairs`: a prepared dataset has its own val.bin");
 }

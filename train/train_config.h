@@ -41,6 +41,9 @@ struct TrainConfig {
   int64_t keep_last = 2;       // checkpoints kept besides best.h5
   std::string out_dir = "out";
   uint64_t seed = 1337;
+  // --resume continues the run's random streams: a seed asked for must be the run's own (the
+  // CLI sets this only when the user gave one; otherwise the run's seed is taken).
+  bool seed_asked = true;
   // fine-tuning
   std::string init;            // checkpoint whose weights (and tokenizer) to start from
   bool freeze_embeddings = false;  // keep wte (and so the tied lm_head) and wpe fixed

@@ -133,6 +133,12 @@ void Trainer::setup_model(bool resume) {
       if (!ck.has_state || !ck.has_optimizer)
         throw std::runtime_error(resume_from + ": not a training checkpoint (no state/optimizer)");
       state_ = ck.state;
+      if (config_.seed_asked && config_.seed != state_.data_seed)
+        throw std::invalid_argument(
+            "seed=" + std::to_string(config_.seed) + ": the run in " + config_.out_dir +
+            " started with seed " + std::to_string(state_.data_seed) +
+            ", and a resumed run continues its random streams (leave seed out, or start a new run)");
+      config_.seed = state_.data_seed;  // what config.toml and the checkpoints record
       if (state_.iteration >= config_.max_iters)
         throw std::invalid_argument(resume_from + " is at step " + std::to_string(state_.iteration) +
                                     " and max_iters is " + std::to_string(config_.max_iters) +
@@ -303,12 +309,19 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
     if (!save_checkpoint_now) return;
     const bool improved = has_val && val < state_.best_val_loss;
     if (improved) state_.best_val_loss = val;
+    // best.h5 before the step's checkpoint: a run stopped between the two saves then resumes
+    // from a checkpoint whose best_val_loss best.h5 still holds (the other way round, best.h5
+    // would keep an older model that no later, worse evaluation replaces).
+    if (improved || !has_val) save((fs::path(config_.out_dir) / "best.h5").string());
     save((fs::path(config_.out_dir) / checkpoint_name(step)).string());
     previous.discard();
     saved_one = true;
-    if (improved || !has_val) save((fs::path(config_.out_dir) / "best.h5").string());
-    auto all = checkpoints_in(config_.out_dir);
-    for (size_t i = config_.keep_last; i < all.size(); i++) fs::remove(all[i].second);
+    // Keep the newest keep_last up to this step. A later-numbered one is a file --resume
+    // skipped as unreadable: it is not this run's, and counting it would delete this run's own
+    // newest checkpoint (it is replaced when the run gets to its step).
+    size_t kept = 0;
+    for (auto& [ckpt_step, path] : checkpoints_in(config_.out_dir))
+      if (ckpt_step <= step && ++kept > static_cast<size_t>(config_.keep_last)) fs::remove(path);
   };
 
   if (state_.iteration == 0) evaluate_and_save(0, false);

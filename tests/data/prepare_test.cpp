@@ -180,6 +180,11 @@ TEST(PrepareCli, GoodRunAndFriendlyErrors) {
                "prepare: --vocab_size must be at least 257 for the bpe tokenizer, got 100");
   expect_error("--input " + sh(d + "ok.txt") + " --tokenizer gpt2 --gpt2_dir " + sh(d) + " --out " + sh(d + "o"),
                d + "/encoder.json: cannot open (No such file or directory)");
+  // Options of another tokenizer are refused, not ignored.
+  expect_error("--input " + sh(d + "ok.txt") + " --tokenizer char --gpt2_dir " + sh(d) + " --out " + sh(d + "o"),
+               "prepare: --gpt2_dir is for the gpt2 tokenizer, not char");
+  expect_error("--input " + sh(d + "ok.txt") + " --tokenizer gpt2 --bpe_sample_mb 5 --out " + sh(d + "o"),
+               "prepare: --bpe_sample_mb is for the bpe tokenizer, not gpt2");
   // Byte-level kinds take the same non-UTF-8 file without complaint.
   r = run(test::tapegpt() + " prepare --input " + sh(d + "latin1.txt") + " --tokenizer bpe --vocab_size 300 --val_fraction 0 --out " +
           sh(d + "o3"));

@@ -43,6 +43,13 @@ TEST(Finetune, EnglishToFrenchPairsLowerHeldOutCompletionLoss) {
             "awk 'NR % 10 != 0' " + dir + "/all.jsonl > " + dir + "/train.jsonl");
   ASSERT_EQ(r.status, 0) << r.output;
 
+  // An option for the other kind of data is refused, not ignored.
+  r = shell(bin + " finetune --init " + dir + "/pre/best.h5 --pairs " + dir + "/train.jsonl"
+            " --stride 7 --out_dir " + dir + "/refused");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("stride=7 is for a prepared dataset's sliding window"), std::string::npos)
+      << r.output;
+
   const double before = eval_loss(bin, dir + "/pre/best.h5", dir + "/val.jsonl");
   r = shell(bin + " finetune --init " + dir + "/pre/best.h5 --pairs " + dir + "/train.jsonl"
             " --val_pairs " + dir + "/val.jsonl --pack_pairs true --out_dir " + dir + "/ft"

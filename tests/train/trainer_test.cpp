@@ -20,6 +20,7 @@
 #include "tests/scratch_dir.h"
 #include "tests/train/run_command.h"
 #include "train/checkpoint.h"
+#include "train/out_dir.h"
 
 namespace tg {
 namespace {
@@ -170,6 +171,38 @@ TEST_F(TrainerTest, ResumesAfterSigkillBetweenCheckpoints) {
   EXPECT_TRUE(same_weights(dir_ + "/ref/ckpt_000200.h5", out + "/ckpt_000200.h5"));
 }
 
+// --resume skips a checkpoint it cannot read (here ckpt_20, cut short) and goes on from the one
+// before; pruning must not count the skipped file as the newest and delete the resumed run's
+// own checkpoint for it.
+TEST_F(TrainerTest, ResumingPastAnUnreadableCheckpointKeepsTheRunsOwn) {
+  const std::string out = dir_ + "/cut";
+  ASSERT_EQ(run("train " + config() + "--max_iters 20 --out_dir " + out).status, 0);
+  fs::resize_file(out + "/ckpt_000020.h5", 3000);
+  Outcome r = run("train " + config() + "--max_iters 15 --eval_interval 5 --keep_last 1 --resume "
+                  "--out_dir " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("skipping unreadable checkpoint"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(out + "/ckpt_000015.h5"));
+  EXPECT_FALSE(fs::exists(out + "/ckpt_000010.h5"));  // keep_last = 1
+  r = run("train " + config() + "--max_iters 20 --resume --out_dir " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("resuming from " + out + "/ckpt_000015.h5"), std::string::npos) << r.output;
+  EXPECT_NO_THROW(read_checkpoint(out + "/ckpt_000020.h5"));  // replaced by a whole one
+}
+
+// best.h5 is saved before the step's checkpoint: when it cannot be written (here a directory
+// stands in the way of its temporary file), no checkpoint is left claiming a best validation
+// loss that best.h5 does not hold, for a resumed run would then never write it again.
+TEST_F(TrainerTest, NoCheckpointClaimsABestThatBestH5DoesNotHold) {
+  const std::string out = dir_ + "/nobest";
+  fs::create_directories(out + "/best.h5.tmp/blocker");
+  Outcome r = run("train " + config() + "--max_iters 10 --eval_interval 5 --out_dir " + out);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("best.h5"), std::string::npos) << r.output;
+  for (auto& [step, path] : checkpoints_in(out))
+    ADD_FAILURE() << path << " was written although best.h5 could not be";
+}
+
 TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   std::ofstream(dir_ + "/junk.h5") << "not hdf5";
   Outcome r = run("sample --checkpoint " + dir_ + "/junk.h5 --prompt hi");
@@ -272,6 +305,29 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   r = run("bench --json --steps 1 --warmup 0 --n_layer 1 --dataset " + dir_ + "/data");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(testing::json_number(r.output, "vocab_size"), 106) << r.output;
+  // The attention pattern is compared as the model reads it: spaces do not make another one.
+  r = run("train " + config() + "--max_iters 13 --attention ' dense ' --resume --dataset " + dir_ +
+          "/other_ids --out_dir " + dir_ + "/shape");
+  EXPECT_EQ(r.status, 0) << r.output;
+  // A resumed run continues its random streams: another seed is refused, not ignored.
+  r = run("train " + config() + "--max_iters 14 --seed 99 --resume --dataset " + dir_ +
+          "/other_ids --out_dir " + dir_ + "/shape");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("seed=99: the run in " + dir_ + "/shape started with seed 7"),
+            std::string::npos) << r.output;
+  // eval: a token file alone (no tokenizer.json beside it) from another tokenizer is refused by
+  // its vocabulary size; one not named .bin is still read as a token file, not as text.
+  fs::create_directories(dir_ + "/lone");
+  fs::copy_file(dir_ + "/other/val.bin", dir_ + "/lone/val.bin", fs::copy_options::overwrite_existing);
+  r = run("eval --checkpoint " + dir_ + "/shape/best.h5 --data " + dir_ + "/lone/val.bin");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("lone/val.bin: vocab size 4, but the checkpoint's tokenizer has 106"),
+            std::string::npos) << r.output;
+  fs::copy_file(dir_ + "/data/val.bin", dir_ + "/lone/val.tokens", fs::copy_options::overwrite_existing);
+  r = run("eval --checkpoint " + dir_ + "/shape/best.h5 --data " + dir_ + "/lone/val.tokens");
+  const Outcome as_bin = run("eval --checkpoint " + dir_ + "/shape/best.h5 --data " + dir_ + "/data/val.bin");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, as_bin.output);
 }
 
 // A run that cannot start, or fails before its first checkpoint, leaves the previous run in
@@ -398,6 +454,11 @@ TEST_F(TrainerTest, NonsenseOptionsAreOneLineErrors) {
         "sample --max_new_tokens 0", "bench --steps 0", "bench --warmup -1",
         // Seeds CLI11 would wrap or clamp without a word.
         "train --seed -1", "train --seed 18446744073709551616", "sample --seed -1", "bench --seed 1e3",
+        // Whole numbers past int64, which CLI11 would clamp without a word.
+        "train --log_interval 99999999999999999999", "train --eval_interval -99999999999999999999",
+        "sample --max_new_tokens 99999999999999999999",
+        // An option for the other kind of data.
+        "train --pack_pairs true",
         // Sizes that cannot fit in memory: refused before anything is allocated, not met as
         // the kernel's OOM kill.
         "train --batch_size 4611686018427387904", "train --block_size 100000000",

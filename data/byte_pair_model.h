@@ -3,7 +3,8 @@
 //
 // Encoding (as GPT-2's encoder.py): pre-split the text (pre_split.h); inside each piece start
 // from one token per byte, then repeatedly take the adjacent pair with the lowest merge rank and
-// merge all of its occurrences left to right, until no adjacent pair has a merge.
+// merge all of its occurrences left to right, until no adjacent pair has a merge. (Done with a
+// heap of candidate pairs, so a long piece, e.g. a line of base64, costs O(n log n), not O(n²).)
 #pragma once
 #include <array>
 #include <cstdint>
@@ -30,6 +31,8 @@ class BytePairModel {
   void encode(std::string_view text, std::vector<int32_t>* out) const;
   // Appends the ids of one pre-split piece to *out.
   void encode_piece(std::string_view piece, std::vector<int32_t>* out) const;
+  // Applies the merges to word (token ids) in GPT-2's order, in place.
+  void merge_pairs(std::vector<int32_t>* word) const;
 
   const std::string& bytes(int32_t id) const { return tokens_[id]; }
   int64_t size() const { return static_cast<int64_t>(tokens_.size()); }

@@ -79,7 +79,16 @@ const makers = [
   [6, () => pick(accented)], [5, () => pick(cjk)], [5, () => pick(emoji)], [5, () => pick(scripts)], [4, randomChars],
   [3, () => ' '.repeat(1 + int(40))], [2, () => '\n'.repeat(1 + int(8))], [3, () => pick(words).toUpperCase()],
   [2, () => pick(punct).repeat(2 + int(6))], [2, () => 'a'.repeat(1 + int(30))],
+  // Rare long pieces (a line of base64, a long number): tapegpt merges them with a heap.
+  [0.1, () => longRun(pick(['abcdefghijklmnopqrstuvwxyz', 'ab', 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
+                            '0123456789', 'é日a']))],
 ];
+function longRun(alphabet) {
+  const chars = Array.from(alphabet);
+  let s = '';
+  for (let k = 200 + int(2800); k > 0; --k) s += pick(chars);
+  return s;
+}
 const total = makers.reduce((a, [w]) => a + w, 0);
 function piece() {
   let r = rand() * total;

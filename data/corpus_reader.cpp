@@ -7,16 +7,27 @@
 #include <stdexcept>
 #include <string>
 
+#include "data/pre_split.h"
 #include "data/utf8.h"
 
 namespace tg {
 
+namespace {
+// Whether the code point that ends just before p is valid UTF-8 and not whitespace.
+bool visible_before(std::string_view text, size_t p) {
+  const auto last = static_cast<unsigned char>(text[p - 1]);
+  if (last < 0x80) return last > ' ' && last < 0x7F;
+  size_t start = p - 1;  // back over continuation bytes to the sequence's lead byte
+  while (start > 0 && p - start < 4 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+  char32_t cp;
+  return utf8::decode(text, start, &cp) == p - start && !is_pre_split_space(cp);
+}
+}  // namespace
+
 size_t last_safe_cut(std::string_view text, CutRule rule) {
   if (rule == CutRule::kCodePoint) return utf8::complete_prefix(text);
-  for (size_t p = text.size(); p-- > 1;) {
-    const char c = text[p], prev = text[p - 1];
-    if ((c == ' ' || c == '\n') && prev > ' ' && prev < 0x7F) return p;
-  }
+  for (size_t p = text.size(); p-- > 1;)
+    if ((text[p] == ' ' || text[p] == '\n') && visible_before(text, p)) return p;
   return 0;
 }
 

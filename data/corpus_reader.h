@@ -11,16 +11,17 @@ namespace tg {
 enum class CutRule {
   // At a code-point boundary: enough for the char tokenizer, which encodes each code point alone.
   kCodePoint,
-  // Just before an ASCII space or newline that follows a visible ASCII character. No GPT-2
-  // pre-split piece spans such a point and no piece before it looks past it (only whitespace
-  // pieces look ahead), so encoding the chunks separately gives exactly the ids of encoding the
-  // whole text.
+  // Just before an ASCII space or newline that follows a character that is not whitespace
+  // (any script: CJK text ends its lines with 。 or a letter). No GPT-2 pre-split piece spans
+  // such a point and no piece before it looks past it (only whitespace pieces look ahead), so
+  // encoding the chunks separately gives exactly the ids of encoding the whole text.
   kPreSplit,
 };
 
 // Calls fn(chunk, offset_in_file) for consecutive chunks covering [begin, end) of the file.
 // Chunks are about chunk_bytes; a chunk without any safe cut grows up to 16 * chunk_bytes and is
-// then cut at a code-point boundary (only text with no ASCII space or newline for that long).
+// then cut at a code-point boundary (only text with no ASCII space or newline after a visible
+// character for that long).
 void for_each_chunk(const std::string& path, int64_t begin, int64_t end, size_t chunk_bytes, CutRule rule,
                     const std::function<void(std::string_view chunk, int64_t offset)>& fn);
 

@@ -11,7 +11,8 @@
 namespace tg {
 namespace {
 
-// JavaScript's \s: [\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff].
+// JavaScript's \s: [\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]
+// (is_pre_split_space below is the same set).
 #define TG_WS "\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}"
 constexpr const char* kPattern =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" TG_WS "\\p{L}\\p{N}]+|[" TG_WS "]+(?![^" TG_WS
@@ -65,6 +66,12 @@ struct MatchState {
 };
 
 }  // namespace
+
+bool is_pre_split_space(char32_t cp) {
+  return (cp >= '\t' && cp <= '\r') || cp == ' ' || cp == 0xA0 || cp == 0x1680 ||
+         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+         cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
+}
 
 void gpt2_pre_split(std::string_view text, std::vector<std::string_view>* pieces) {
   const Compiled& c = compiled();

@@ -18,4 +18,7 @@ namespace tg {
 // Thread-safe: the compiled pattern is shared, match state is per thread.
 void gpt2_pre_split(std::string_view text, std::vector<std::string_view>* pieces);
 
+// Whether code point cp is whitespace to the pattern (JavaScript's \s, as spelled out there).
+bool is_pre_split_space(char32_t cp);
+
 }  // namespace tg

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "data/bpe_tokenizer.h"
+#include "data/corpus_reader.h"
 #include "data/file_util.h"
 #include "data/json.h"
 #include "data/prepare.h"
@@ -113,6 +114,34 @@ TEST(Prepare, ChunkedEncodingEqualsEncodingTheWholeText) {
     EXPECT_EQ(ids, tok->encode(text)) << kind;
     EXPECT_EQ(tok->decode(ids), text) << kind;
   }
+}
+
+// Text whose spaces and newlines follow no ASCII character (CJK lines ending in 。, accents,
+// emoji, Unicode spaces before a newline) is still cut at safe points, not blindly once a chunk
+// has grown to 16 times its size, and gives the ids of the whole text.
+TEST(Prepare, ChunksOfTextWithoutAsciiCutAtSafePointsToo) {
+  TG_REQUIRE_GPT2_FILES();
+  ScratchDir dir;
+  std::string text;
+  const char* lines[] = {"日本語のテキストです。\n", "東京\u3000大阪 京都\n", "naïve café\n", "👍🏽 ok\u00a0\n",
+                         "e\u0301 \n", "漢字かなカナ、ひらがな。\n\n", "Ελληνικά κείμενα\n", "٣٤٥ ١٢٣\n"};
+  for (int i = 0; text.size() < 100000; i++) text += lines[(i * 7 + i / 3) % 8];
+  write_text(dir / "c.txt", text);
+  for (const std::string kind : {"gpt2", "bpe"}) {
+    PrepareOptions o;
+    o.inputs = {dir / "c.txt"};
+    o.tokenizer = kind;
+    o.vocab_size = 400;
+    o.gpt2_dir = test::gpt2_dir();
+    o.out_dir = dir / ("out_" + kind);
+    o.val_fraction = 0;
+    o.chunk_bytes = 1000;
+    prepare_corpus(o);
+    const auto tok = load_tokenizer(o.out_dir + "/tokenizer.json");
+    EXPECT_EQ(TokenFile::open(o.out_dir + "/train.bin").read_all(), tok->encode(text)) << kind;
+  }
+  EXPECT_EQ(last_safe_cut("東京 大阪", CutRule::kPreSplit), 6u);  // after 京, not inside a word
+  EXPECT_EQ(last_safe_cut("a\u3000 b", CutRule::kPreSplit), 0u);   // a space after a space
 }
 
 // Text the char tokenizer has no id for, past the first chunk of the file: the error gives its

@@ -94,21 +94,28 @@ TEST(Prepare, CreatesMissingParentDirectories) {
   }
 }
 
+// Prepares dir/c.txt with the tokenizer `kind` in chunks of 1,000 bytes (hundreds of chunks, cut
+// at the safe points) into dir/out_<kind>; returns the options used.
+PrepareOptions prepare_in_small_chunks(const ScratchDir& dir, const std::string& kind) {
+  PrepareOptions o;
+  o.inputs = {dir / "c.txt"};
+  o.tokenizer = kind;
+  o.vocab_size = 400;
+  o.gpt2_dir = test::gpt2_dir();
+  o.out_dir = dir / ("out_" + kind);
+  o.val_fraction = 0;
+  o.chunk_bytes = 1000;
+  prepare_corpus(o);
+  return o;
+}
+
 TEST(Prepare, ChunkedEncodingEqualsEncodingTheWholeText) {
   TG_REQUIRE_GPT2_FILES();
   ScratchDir dir;
   const std::string text = sample_corpus(200000, 9);
   write_text(dir / "c.txt", text);
   for (const std::string kind : {"char", "gpt2", "bpe"}) {
-    PrepareOptions o;
-    o.inputs = {dir / "c.txt"};
-    o.tokenizer = kind;
-    o.vocab_size = 400;
-    o.gpt2_dir = test::gpt2_dir();
-    o.out_dir = dir / ("out_" + kind);
-    o.val_fraction = 0;
-    o.chunk_bytes = 1000;  // hundreds of chunks, cut at the safe points
-    prepare_corpus(o);
+    const PrepareOptions o = prepare_in_small_chunks(dir, kind);
     const auto tok = load_tokenizer(o.out_dir + "/tokenizer.json");
     const std::vector<int32_t> ids = TokenFile::open(o.out_dir + "/train.bin").read_all();
     EXPECT_EQ(ids, tok->encode(text)) << kind;
@@ -128,15 +135,7 @@ TEST(Prepare, ChunksOfTextWithoutAsciiCutAtSafePointsToo) {
   for (int i = 0; text.size() < 100000; i++) text += lines[(i * 7 + i / 3) % 8];
   write_text(dir / "c.txt", text);
   for (const std::string kind : {"gpt2", "bpe"}) {
-    PrepareOptions o;
-    o.inputs = {dir / "c.txt"};
-    o.tokenizer = kind;
-    o.vocab_size = 400;
-    o.gpt2_dir = test::gpt2_dir();
-    o.out_dir = dir / ("out_" + kind);
-    o.val_fraction = 0;
-    o.chunk_bytes = 1000;
-    prepare_corpus(o);
+    const PrepareOptions o = prepare_in_small_chunks(dir, kind);
     const auto tok = load_tokenizer(o.out_dir + "/tokenizer.json");
     EXPECT_EQ(TokenFile::open(o.out_dir + "/train.bin").read_all(), tok->encode(text)) << kind;
   }

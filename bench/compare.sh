@@ -20,7 +20,9 @@ need=()
 # python3-torch runs on whatever libblas.so.3 is selected; OpenBLAS is what a user gets with
 # its recommended packages (the reference BLAS would make PyTorch ~5x slower).
 dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q "ok installed" || need+=(libopenblas0-pthread)
-if [ ${#need[@]} -gt 0 ]; then apt-get install -y -qq "${need[@]}" >/dev/null; fi
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; }
+fi
 bash scripts/build.sh >/dev/null
 
 measured_commit=$(git rev-parse --short HEAD 2>/dev/null || echo "an unknown commit")

@@ -12,9 +12,17 @@ import statistics
 import subprocess
 import sys
 
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+if len(sys.argv) != 2:
+    sys.exit("usage: make_table.py COMPARE_JSONL (the lines bench/compare.sh writes)")
+try:
+    with open(sys.argv[1]) as f:
+        rows = [json.loads(l) for l in f if l.strip()]
+except (OSError, ValueError) as e:
+    sys.exit(f"make_table.py: {sys.argv[1]}: {e}")
 groups = {}  # (config, threads, mode) -> round -> variant -> row
-for r in rows:
+for n, r in enumerate(rows, 1):
+    if "config" not in r or "variant" not in r:
+        sys.exit(f"make_table.py: {sys.argv[1]}: line {n} has no config or variant (not from compare.sh?)")
     key = (r["config"], r.get("threads", 1), r.get("mode", "train"))
     groups.setdefault(key, {}).setdefault(r.get("round", 1), {})[r["variant"]] = r
 

@@ -17,6 +17,10 @@ size_mb="${1:-1024}"
 tapegpt="${2:-$here/build/tapegpt}"
 work="${3:-/tmp/tapegpt_prepare_bench}"
 mkdir -p "$work"
+# GNU time (Debian's `time` package) measures the peak resident memory.
+if [[ ! -x /usr/bin/time ]]; then
+  apt-get install -y -qq time >/dev/null 2>&1 || { echo "prepare_throughput: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+fi
 corpus="$work/corpus_${size_mb}MB.txt"
 
 if [[ ! -s "$corpus" ]]; then
@@ -26,6 +30,8 @@ import glob, os, sys
 path, size_mb = sys.argv[1], int(sys.argv[2])
 files = sorted(f for f in glob.glob("/usr/share/games/fortunes/*")
                if "." not in os.path.basename(f) and os.path.isfile(f))
+if not files:
+    sys.exit("prepare_throughput: no fortunes in /usr/share/games/fortunes (apt-get install fortunes)")
 lines = []
 for f in files:
     with open(f, encoding="utf-8") as fh:

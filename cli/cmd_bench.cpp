@@ -133,7 +133,7 @@ void add_bench(CLI::App& app) {
   add_train_options(cmd, a->train);
   cmd->add_option("--steps", a->steps, "timed steps")->capture_default_str();
   cmd->add_option("--warmup", a->warmup, "untimed steps first")->capture_default_str();
-  cmd->add_flag("--json", a->json, "one JSON line instead of text");
+  cmd->add_flag("--json", a->json, "one JSON line instead of text (the generate and attention modes always print one)");
   cmd->add_flag("--profile", a->profile, "time each op (forward and backward) and print the table");
   cmd->add_option("--mode", a->mode, "train: training steps; generate: KV-cached generation; attention: one attention op (--attention dense|local)")
       ->check(CLI::IsMember({"train", "generate", "attention"}))->capture_default_str();

@@ -18,6 +18,7 @@
 #include "data/char_tokenizer.h"
 #include "data/dataset.h"
 #include "data/tokenizer.h"
+#include "train/checkpoint.h"
 #include "data/utf8.h"
 
 namespace tg::cli {
@@ -92,7 +93,7 @@ void print_row(const std::string& num, const std::string& in, size_t in_width, s
 void add_examples(CLI::App& app) {
   auto o = std::make_shared<ExamplesOptions>();
   CLI::App* cmd = app.add_subcommand("examples", "print the sliding-window training examples of a text as a table");
-  cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json (default: a char tokenizer built from --text)");
+  cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json or a checkpoint (.h5) (default: a char tokenizer built from --text)");
   cmd->add_option("--text", o->text, "the text")->required();
   cmd->add_option("--block_size", o->block_size, "T: context length (0, the default: the whole text as one window)");
   cmd->add_option("--stride", o->stride, "S: offset between windows (0, the default: block_size)");
@@ -105,7 +106,7 @@ void add_examples(CLI::App& app) {
       tok = std::make_unique<CharTokenizer>(CharTokenizer::from_text(o->text, "--text"));
       about = "char tokenizer built from the text, vocab " + std::to_string(tok->vocab_size());
     } else {
-      tok = load_tokenizer(o->tokenizer);
+      tok = tokenizer_named_by(o->tokenizer);
       about = tok->kind() + " tokenizer " + o->tokenizer + ", vocab " + std::to_string(tok->vocab_size());
     }
     std::vector<int32_t> ids;
@@ -119,10 +120,10 @@ void add_examples(CLI::App& app) {
     const int64_t S = o->stride > 0 ? o->stride : T;
     SlidingWindowDataset data(std::make_shared<const TokenVector>(std::move(ids), tok->vocab_size(), "--text"), T, S);
 
-    std::printf("%lld tokens (%s); block_size %lld, stride %lld: %lld window%s, %lld examples\n",
+    std::printf("%lld tokens (%s); block_size %lld, stride %lld: %lld window%s, %lld example%s\n",
                 static_cast<long long>(n), about.c_str(), static_cast<long long>(T), static_cast<long long>(S),
                 static_cast<long long>(data.num_examples()), data.num_examples() == 1 ? "" : "s",
-                static_cast<long long>(data.num_examples() * T));
+                static_cast<long long>(data.num_examples() * T), data.num_examples() * T == 1 ? "" : "s");
     const int64_t covered = (data.num_examples() - 1) * S + T + 1;
     if (covered < n)
       std::printf("(the last %lld tokens do not fill a whole window: dropped, as in training)\n",

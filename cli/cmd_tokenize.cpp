@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "data/file_util.h"
 #include "data/tokenizer.h"
+#include "train/checkpoint.h"
 
 namespace tg::cli {
 namespace {
@@ -52,7 +53,7 @@ std::vector<int32_t> parse_ids(const std::string& s, const std::string& where) {
 void add_tokenize(CLI::App& app) {
   auto o = std::make_shared<TokenizeOptions>();
   CLI::App* cmd = app.add_subcommand("tokenize", "encode text to token ids, or decode ids to text");
-  cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json (or a directory with GPT-2's encoder.json and vocab.bpe)")
+  cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json, a checkpoint (.h5), or a directory with GPT-2's encoder.json and vocab.bpe")
       ->required();
   auto* text = cmd->add_option("--text", o->text, "the text (or, with --decode, the ids)");
   auto* input = cmd->add_option("--input", o->input, "a file holding the text (or, with --decode, the ids)");
@@ -60,7 +61,7 @@ void add_tokenize(CLI::App& app) {
   cmd->add_flag("--decode", o->decode, "read token ids, print the text");
   cmd->callback([o, text, input] {
     if (text->count() == 0 && input->count() == 0) throw std::runtime_error("tokenize: give --text or --input");
-    const std::unique_ptr<Tokenizer> tok = load_tokenizer(o->tokenizer);
+    const std::unique_ptr<Tokenizer> tok = tokenizer_named_by(o->tokenizer);
     const bool from_file = input->count() > 0;
     const std::string where = from_file ? o->input : "--text";
     const std::string data = from_file ? read_file(o->input) : o->text;

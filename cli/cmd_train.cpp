@@ -46,8 +46,16 @@ void run(CLI::App* cmd, const TrainArgs& args) {
   seed->add_result(std::to_string(trainer.config().seed));
   std::string resolved;
   std::istringstream lines(cmd->config_to_str(/*default_also=*/true, /*write_description=*/false));
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind("config=", 0) != 0 && line.rfind("resume=", 0) != 0) resolved += line + "\n";
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("config=", 0) == 0 || line.rfind("resume=", 0) == 0) continue;
+    // CLI11 writes a bool it parsed as 0 / 1; TOML's are true / false (and other readers take
+    // 0 / 1 for integers).
+    const size_t eq = line.find('=');
+    const CLI::Option* option = eq == std::string::npos ? nullptr : cmd->get_option_no_throw("--" + line.substr(0, eq));
+    if (option && option->get_type_name() == "BOOLEAN" && (line.substr(eq + 1) == "0" || line.substr(eq + 1) == "1"))
+      line = line.substr(0, eq + 1) + (line.substr(eq + 1) == "1" ? "true" : "false");
+    resolved += line + "\n";
+  }
   trainer.set_resolved_config(resolved);
   TrainSummary s = trainer.run();
   char best_val[64] = "no validation set";

@@ -62,7 +62,13 @@ class Parser {
     if (literal("true")) return Json(true);
     if (literal("false")) return Json(false);
     if (literal("null")) return Json();
-    fail(std::string("unexpected character '") + c + "'");
+    // A byte that is not printable ASCII (a binary file, UTF-8 outside a string) by its value.
+    char shown[16];
+    if (c >= ' ' && c < 0x7F)
+      std::snprintf(shown, sizeof(shown), "'%c'", c);
+    else
+      std::snprintf(shown, sizeof(shown), "byte 0x%02X", static_cast<unsigned char>(c));
+    fail(std::string("unexpected ") + (c >= ' ' && c < 0x7F ? "character " : "") + shown);
   }
 
   Json object(int depth) {

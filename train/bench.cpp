@@ -167,21 +167,22 @@ GenerationBenchResult bench_generation(const GPTConfig& config, int64_t prompt_l
   std::vector<int32_t> prompt(prompt_len);
   for (auto& t : prompt) t = static_cast<int32_t>(rng.next_bits() % config.vocab_size);
   std::vector<double> ms;
-  // Allocations while tokens are produced (the prompt's encoding excluded): from the first
-  // token's callback to the end of each timed run.
-  uint64_t heap_at_first = 0, heap_in_loop = 0;
+  // Allocations while tokens are produced: from the first token's callback to the last one's
+  // (the prompt's encoding before, and the KV cache's release after, excluded).
+  uint64_t heap_at_first = 0, heap_at_last = 0, heap_in_loop = 0;
   int64_t tokens_in_loop = 0;
   for (int64_t i = 0; i < warmup + runs; i++) {
     options.seed = seed + i;
     int64_t produced = 0;
     auto on_token = [&](int32_t) {
-      if (produced++ == 0) heap_at_first = heap_allocations();
+      heap_at_last = heap_allocations();
+      if (produced++ == 0) heap_at_first = heap_at_last;
     };
     auto t0 = Clock::now();
     generate(model, prompt, options, on_token);
     if (i >= warmup) {
       ms.push_back(ms_since(t0));
-      heap_in_loop += heap_allocations() - heap_at_first;
+      heap_in_loop += heap_at_last - heap_at_first;
       tokens_in_loop += produced - 1;
     }
   }
@@ -235,7 +236,14 @@ std::string bench_json(const GPTConfig& c, const BenchResult& r) {
     << ", \"fresh_buffers_steady\": " << r.fresh_buffers_steady
     << ", \"heap_allocations_per_step\": " << r.heap_allocations_per_step
     << ", \"page_faults_per_step\": " << r.page_faults_per_step << ", \"gemm_engine\": \""
-    << r.gemm_engine << "\"}";
+    << r.gemm_engine << "\"";
+  if (!r.profile.empty()) {  // --profile: each op's ms per step
+    o << ", \"profile_ms_per_step\": {";
+    for (size_t i = 0; i < r.profile.size(); i++)
+      o << (i ? ", \"" : "\"") << r.profile[i].name << "\": " << 1e3 * r.profile[i].seconds / r.steps;
+    o << "}";
+  }
+  o << "}";
   return o.str();
 }
 

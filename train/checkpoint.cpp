@@ -131,8 +131,17 @@ std::string read_str(hid_t obj, const char* name, const std::string& path,
   Handle type(H5Aget_type(attr), H5Tclose);
   if (H5Tget_class(type) != H5T_STRING) fail(path, "attribute " + where + "/" + name + " is not a string");
   Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_cset(mem, H5Tget_cset(type));
+  if (H5Tis_variable_str(type) <= 0) {  // fixed length (h5py's np.bytes_): padded with NULs
+    const size_t size = H5Tget_size(type);
+    std::string out(size, '\0');
+    H5Tset_size(mem, size);
+    if (size == 0 || H5Aread(attr, mem, out.data()) < 0)
+      fail(path, "cannot read attribute " + where + "/" + name);
+    out.resize(out.find('\0') == std::string::npos ? size : out.find('\0'));
+    return out;
+  }
   H5Tset_size(mem, H5T_VARIABLE);
-  H5Tset_cset(mem, H5T_CSET_UTF8);
   char* text = nullptr;
   if (H5Aread(attr, mem, &text) < 0 || !text) fail(path, "cannot read attribute " + where + "/" + name);
   std::string out(text);
@@ -170,6 +179,7 @@ void read_floats(hid_t group, const std::string& name, float* out, const Shape& 
 Handle open_file(const std::string& path) {
   quiet_hdf5();
   if (access(path.c_str(), R_OK) != 0) fail(path, "cannot open checkpoint (no such file?)");
+  if (is_directory(path)) fail(path, "is a directory, expected a checkpoint file");
   if (H5Fis_hdf5(path.c_str()) <= 0)
     fail(path, "not an HDF5 file (or it is truncated)");
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
@@ -294,11 +304,13 @@ Checkpoint read_checkpoint(const std::string& path) {
     c.n_layer = read_i64(g, "n_layer", path, "config");
     c.n_head = read_i64(g, "n_head", path, "config");
     c.n_embd = read_i64(g, "n_embd", path, "config");
-    c.dropout = static_cast<float>(read_f64(g, "dropout", path, "config"));
+    // dropout is a training choice (DESIGN's config group does not list it), and the run
+    // config a record: a file from another tool may have neither.
+    c.dropout = has_attr(g, "dropout") ? static_cast<float>(read_f64(g, "dropout", path, "config")) : 0.0f;
     c.bias = read_i64(g, "bias", path, "config") != 0;
     c.attention = read_str(g, "attention", path, "config");
     c.attn_window = read_i64(g, "attn_window", path, "config");
-    ck.run_config = read_str(g, "run_config", path, "config");
+    if (has_attr(g, "run_config")) ck.run_config = read_str(g, "run_config", path, "config");
     try {
       c.validate();
     } catch (const std::exception& e) {
@@ -408,6 +420,16 @@ std::unique_ptr<Tokenizer> checkpoint_tokenizer(const Checkpoint& ck, const std:
                    " tokens, more than the model's vocab_size " +
                    std::to_string(ck.config.vocab_size));
   return tokenizer;
+}
+
+bool is_hdf5_file(const std::string& path) {
+  quiet_hdf5();
+  return !is_directory(path) && access(path.c_str(), R_OK) == 0 && H5Fis_hdf5(path.c_str()) > 0;
+}
+
+std::unique_ptr<Tokenizer> tokenizer_named_by(const std::string& path) {
+  if (is_hdf5_file(path)) return checkpoint_tokenizer(read_checkpoint(path), path);
+  return load_tokenizer(path);
 }
 
 void require_same_tokenizer(const std::string& dataset_dir, const Tokenizer& tokenizer,

@@ -65,6 +65,14 @@ void load_weights(const std::string& path, GPT& model);
 // when it has more tokens than the model's vocab_size.
 std::unique_ptr<Tokenizer> checkpoint_tokenizer(const Checkpoint& ck, const std::string& path);
 
+// Whether path is a readable HDF5 file (by its signature, whatever its name): a checkpoint.
+bool is_hdf5_file(const std::string& path);
+
+// The tokenizer a --tokenizer option names: a checkpoint's own when path is an HDF5 file, else
+// load_tokenizer's (a tokenizer.json, a prepared
+// dataset's directory, or GPT-2's encoder.json and vocab.bpe).
+std::unique_ptr<Tokenizer> tokenizer_named_by(const std::string& path);
+
 // Throws when the dataset directory's tokenizer.json gives the ids other meanings than
 // `tokenizer`, the one checkpoint `checkpoint` was trained with: its token files would be read
 // as other text. Nothing to check when the directory has no tokenizer.json.

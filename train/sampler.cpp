@@ -69,7 +69,11 @@ std::vector<int32_t> generate(GPT& model, const std::vector<int32_t>& prompt,
   // Ids past the tokenizer (a vocabulary padded to a round size, as nanoGPT's 50304) were
   // never a target, but are still scored: they must not be drawn.
   const int64_t V = options.vocab_limit > 0 ? std::min(options.vocab_limit, model_V) : model_V;
-  std::vector<int32_t> context(prompt.end() - std::min<int64_t>(prompt.size(), T), prompt.end());
+  // Both vectors have their room before the first token, so generating one allocates nothing
+  // (the context never holds more than T + 1 ids; a run's ids past 2^20 grow as usual).
+  std::vector<int32_t> context;
+  context.reserve(T + 1);
+  context.assign(prompt.end() - std::min<int64_t>(prompt.size(), T), prompt.end());
   Rng rng{options.seed, 0};
   KVCache cache = model.new_kv_cache();
   Tensor logits;
@@ -79,6 +83,7 @@ std::vector<int32_t> generate(GPT& model, const std::vector<int32_t>& prompt,
   };
   prefill();
   std::vector<int32_t> produced;
+  produced.reserve(std::min<int64_t>(options.max_new_tokens, int64_t{1} << 20));
   for (int64_t n = 0; n < options.max_new_tokens; n++) {
     const int32_t next = sample_token(logits.data(), V, options, rng);
     produced.push_back(next);

@@ -34,6 +34,9 @@ TEST(Bench, TrainingStepMakesNoHeapAllocation) {
     EXPECT_EQ(per_step, 0.0) << label << r.output;
     EXPECT_EQ(tg::testing::json_number(r.output, "fresh_buffers_steady"), 0.0)
         << label << r.output;
+    // --json keeps --profile's table: each op's ms per step.
+    if (std::string(run.flags) == " --profile")
+      EXPECT_GT(tg::testing::json_number(r.output, "linear.forward"), 0.0) << r.output;
   }
 }
 

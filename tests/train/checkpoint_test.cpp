@@ -89,6 +89,9 @@ TEST(Checkpoint, RefusesMissingTruncatedAndForeignFiles) {
   const std::string text = temp_path("not_hdf5.h5");
   std::ofstream(text) << "hello, I am not a checkpoint\n";
   expect_refused(text, "not an HDF5 file");
+  const std::string dir = temp_path("a_directory");
+  fs::create_directories(dir);
+  expect_refused(dir, "is a directory, expected a checkpoint file");
 
   GPT model(small_config());
   const std::string good = temp_path("good.h5"), cut = temp_path("cut.h5");
@@ -313,6 +316,33 @@ TEST(Checkpoint, RefusesAnAttributeHoldingAnArray) {
     expect_refused(path, std::string("attribute config/") + c.name + " holds 2 values, expected one");
   }
   H5Tclose(strings);
+}
+
+// A file written to DESIGN's config group by another tool loads: no dropout (a training choice)
+// or run_config attribute, and strings of fixed length (h5py's np.bytes_) rather than variable.
+TEST(Checkpoint, ReadsTheConfigGroupAsDesignListsIt) {
+  const std::string path = temp_path("foreign_config.h5");
+  hid_t file = saved_checkpoint_to_edit(path);
+  ASSERT_GE(file, 0);
+  for (const char* name : {"dropout", "run_config", "attention"})
+    ASSERT_GE(H5Adelete_by_name(file, "config", name, H5P_DEFAULT), 0);
+  hid_t fixed = H5Tcopy(H5T_C_S1);
+  H5Tset_size(fixed, 8);  // "dense" and three NULs of padding
+  hid_t scalar = H5Screate(H5S_SCALAR);
+  hid_t attr = H5Acreate_by_name(file, "config", "attention", fixed, scalar, H5P_DEFAULT,
+                                 H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(attr, 0);
+  const char text[8] = "dense";
+  ASSERT_GE(H5Awrite(attr, fixed, text), 0);
+  H5Aclose(attr);
+  H5Sclose(scalar);
+  H5Tclose(fixed);
+  H5Fclose(file);
+  const Checkpoint ck = read_checkpoint(path);
+  EXPECT_EQ(ck.config.attention, "dense");
+  EXPECT_EQ(ck.config.dropout, 0.0f);
+  EXPECT_EQ(ck.run_config, "");
+  EXPECT_NO_THROW(load_model(path));
 }
 
 // A float dataset in group /model: `values` under `name`.

@@ -83,6 +83,10 @@ TEST_F(TrainerTest, LossGoesDownOnRealText) {
   EXPECT_LT(last, first - 1.0) << "first " << first << " last " << last;
   EXPECT_TRUE(fs::exists(dir_ + "/straight/best.h5"));
   EXPECT_TRUE(fs::exists(dir_ + "/straight/config.toml"));
+  std::stringstream toml;
+  toml << std::ifstream(dir_ + "/straight/config.toml").rdbuf();
+  for (const char* line : {"\nshuffle=true\n", "\npack_pairs=false\n", "\nbias=true\n", "\nseed=7\n"})
+    EXPECT_NE(toml.str().find(line), std::string::npos) << line << " in\n" << toml.str();  // TOML booleans
   EXPECT_TRUE(fs::exists(dir_ + "/straight/ckpt_000040.h5"));
   EXPECT_FALSE(fs::exists(dir_ + "/straight/ckpt_000010.h5"));  // keep_last = 2
 }
@@ -476,6 +480,24 @@ TEST_F(TrainerTest, NonsenseOptionsAreOneLineErrors) {
     EXPECT_NE(r.output.find(option), std::string::npos) << bad << "\n" << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << bad << "\n" << r.output;
   }
+}
+
+// Every --tokenizer option takes a checkpoint (its own tokenizer), as prepare's does; a file
+// that is neither a checkpoint nor JSON is named with the byte it stumbled on.
+TEST_F(TrainerTest, TokenizeAndExamplesTakeACheckpointsTokenizer) {
+  const std::string out = dir_ + "/tok_ckpt";
+  ASSERT_EQ(run("train " + config() + "--max_iters 2 --out_dir " + out).status, 0);
+  const Outcome by_file = run("tokenize --tokenizer " + dir_ + "/data/tokenizer.json --text 'a byte'");
+  ASSERT_EQ(by_file.status, 0) << by_file.output;
+  const Outcome by_ckpt = run("tokenize --tokenizer " + out + "/best.h5 --text 'a byte'");
+  EXPECT_EQ(by_ckpt.status, 0) << by_ckpt.output;
+  EXPECT_EQ(by_ckpt.output, by_file.output);
+  const Outcome examples = run("examples --tokenizer " + out + "/best.h5 --text 'a byte' --block_size 3");
+  EXPECT_EQ(examples.status, 0) << examples.output;
+  std::ofstream(dir_ + "/binary.json") << std::string("\x89PNG\r\n");
+  const Outcome binary = run("tokenize --tokenizer " + dir_ + "/binary.json --text a");
+  EXPECT_EQ(binary.status, 1);
+  EXPECT_NE(binary.output.find("unexpected byte 0x89"), std::string::npos) << binary.output;
 }
 
 // Weights that are not finite give a loss that is not a number: eval says so and fails

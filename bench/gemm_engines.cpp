@@ -15,12 +15,14 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "autograd/gemm.h"
 #include "autograd/gemm_packed.h"
+#include "autograd/pool.h"
 
 namespace {
 
@@ -50,6 +52,18 @@ const Shape kShapes[] = {
     {"baby fc  y = x·Wᵀ", 768, 512, 128, false, true},
     {"baby fc  dW = dyᵀ·x", 512, 128, 768, true, false},
     {"square 2048³", 2048, 2048, 2048, false, false},
+};
+
+// n floats from tapegpt's pool (huge pages from 16 MB on), zeroed.
+struct Buffer {
+  std::shared_ptr<float> data_;
+  size_t n;
+  explicit Buffer(size_t size) : data_(tg::pool_alloc(size)), n(size) { std::fill(begin(), end(), 0.0f); }
+  float* data() const { return data_.get(); }
+  float* begin() const { return data_.get(); }
+  float* end() const { return data_.get() + n; }
+  size_t size() const { return n; }
+  float operator[](size_t i) const { return data_.get()[i]; }
 };
 
 using Engine = void (*)(const Shape&, const float*, const float*, float*);
@@ -100,7 +114,11 @@ int main(int argc, char** argv) {
   const Engine engines[] = {run_tapegpt, run_tapegpt_avx2, run_onednn, run_eigen};
   constexpr int kEngines = 4;
   for (const Shape& s : kShapes) {
-    std::vector<float> A(s.M * s.K), B(s.K * s.N), C(s.M * s.N), C_eigen(s.M * s.N);
+    // The model's buffers: from tapegpt's pool, so the big ones are on transparent huge pages
+    // as in training. On 4 KB pages this VM made tapegpt's products up to 2.5× slower right
+    // after Eigen's, whose packing buffers are mapped and unmapped on every call
+    // (bench/RESULTS.md, session 16).
+    Buffer A(s.M * s.K), B(s.K * s.N), C(s.M * s.N), C_eigen(s.M * s.N);
     for (float& x : A) x = uniform(rng);
     for (float& x : B) x = uniform(rng);
     double best[kEngines] = {1e30, 1e30, 1e30, 1e30};

@@ -14,15 +14,23 @@ import sys
 
 if len(sys.argv) != 2:
     sys.exit("usage: make_table.py COMPARE_JSONL (the lines bench/compare.sh writes)")
+rows = []
 try:
     with open(sys.argv[1]) as f:
-        rows = [json.loads(l) for l in f if l.strip()]
-except (OSError, ValueError) as e:
-    sys.exit(f"make_table.py: {sys.argv[1]}: {e}")
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+            except ValueError as e:
+                sys.exit(f"make_table.py: {sys.argv[1]}: line {n}: {e}")
+            if not isinstance(r, dict) or "config" not in r or "variant" not in r:
+                sys.exit(f"make_table.py: {sys.argv[1]}: line {n} has no config or variant (not from compare.sh?)")
+            rows.append(r)
+except OSError as e:
+    sys.exit(f"make_table.py: {e}")
 groups = {}  # (config, threads, mode) -> round -> variant -> row
-for n, r in enumerate(rows, 1):
-    if "config" not in r or "variant" not in r:
-        sys.exit(f"make_table.py: {sys.argv[1]}: line {n} has no config or variant (not from compare.sh?)")
+for r in rows:
     key = (r["config"], r.get("threads", 1), r.get("mode", "train"))
     groups.setdefault(key, {}).setdefault(r.get("round", 1), {})[r["variant"]] = r
 

@@ -44,7 +44,9 @@ inline CLI::Validator fits_in_int64() {
 inline void check_whole_number_options(CLI::App& app) {
   for (CLI::App* command : app.get_subcommands(nullptr))
     for (CLI::Option* option : command->get_options(nullptr))
-      if (option->get_type_name() == "INT") option->check(fits_in_int64());
+      // ("INT", or "INT:<a validator's description>")
+      if (option->get_type_name().substr(0, option->get_type_name().find(':')) == "INT")
+        option->check(fits_in_int64());
 }
 
 }  // namespace tg::cli

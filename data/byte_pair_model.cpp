@@ -96,6 +96,9 @@ void BytePairModel::encode_piece(std::string_view piece, std::vector<int32_t>* o
 // the reference's order: the next rank taken is the lowest among the word's pairs as they are.
 void BytePairModel::merge_pairs(std::vector<int32_t>* word_ptr) const {
   std::vector<int32_t>& word = *word_ptr;  // a merged-away symbol becomes -1
+  if (word.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max()))
+    throw std::length_error("byte-level BPE: a piece of " + std::to_string(word.size()) +
+                            " bytes (at most 2^31 - 1)");
   const auto n = static_cast<int32_t>(word.size());
   struct Pair {
     int32_t rank, left_pos, left, right, result;

@@ -63,18 +63,31 @@ void GPTConfig::validate() const {
 }
 
 namespace {
-// The pattern as the model reads it, its words joined by commas ("dense, local" is
-// "dense,local"), so that two spellings of one pattern compare equal; one that does not parse
-// stays as written, for validate() to name.
-std::string pattern_as_read(const std::string& pattern) {
+// The pattern as the model's layers read it: their kinds, cut to the shortest run that repeats
+// over the n_layer layers, joined by commas. So "dense, local", "dense,local,dense,local" and,
+// over 3 layers, "dense,local,dense" are all "dense,local", and compare equal. A pattern that
+// does not parse stays as written, for validate() to name.
+std::string pattern_as_read(const std::string& pattern, int64_t n_layer) {
   std::vector<std::string> words;
   try {
     words = parse_attention_pattern(pattern);
   } catch (const std::invalid_argument&) {
     return pattern;
   }
+  std::vector<std::string> kinds = words;
+  if (n_layer > 0 && n_layer <= 4096) {  // (a longer stack: its words as written)
+    kinds.clear();
+    for (int64_t i = 0; i < n_layer; i++) kinds.push_back(words[i % words.size()]);
+  }
+  size_t period = 1;
+  while (period < kinds.size()) {
+    bool repeats = true;
+    for (size_t i = period; repeats && i < kinds.size(); i++) repeats = kinds[i] == kinds[i % period];
+    if (repeats) break;
+    period++;
+  }
   std::string joined;
-  for (const std::string& word : words) joined += (joined.empty() ? "" : ",") + word;
+  for (size_t i = 0; i < period; i++) joined += (i ? "," : "") + kinds[i];
   return joined;
 }
 }  // namespace
@@ -83,7 +96,7 @@ std::vector<std::pair<std::string, std::string>> GPTConfig::shape_options() cons
   return {{"vocab_size", std::to_string(vocab_size)}, {"block_size", std::to_string(block_size)},
           {"n_layer", std::to_string(n_layer)},       {"n_head", std::to_string(n_head)},
           {"n_embd", std::to_string(n_embd)},         {"bias", bias ? "true" : "false"},
-          {"attention", pattern_as_read(attention)},                   {"attn_window", std::to_string(attn_window)}};
+          {"attention", pattern_as_read(attention, n_layer)},                   {"attn_window", std::to_string(attn_window)}};
 }
 
 std::vector<std::string> GPTConfig::shape_option_names() {

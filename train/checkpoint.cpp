@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 
 #include "data/file_util.h"
@@ -136,6 +137,7 @@ std::string read_str(hid_t obj, const char* name, const std::string& path,
     const size_t size = H5Tget_size(type);
     std::string out(size, '\0');
     H5Tset_size(mem, size);
+    H5Tset_strpad(mem, H5T_STR_NULLPAD);  // a full-length string has no terminator to keep
     if (size == 0 || H5Aread(attr, mem, out.data()) < 0)
       fail(path, "cannot read attribute " + where + "/" + name);
     out.resize(out.find('\0') == std::string::npos ? size : out.find('\0'));
@@ -428,7 +430,9 @@ bool is_hdf5_file(const std::string& path) {
 }
 
 std::unique_ptr<Tokenizer> tokenizer_named_by(const std::string& path) {
-  if (is_hdf5_file(path)) return checkpoint_tokenizer(read_checkpoint(path), path);
+  // (a damaged .h5 gets the checkpoint reader's error, not the JSON parser's)
+  if (is_hdf5_file(path) || std::filesystem::path(path).extension() == ".h5")
+    return checkpoint_tokenizer(read_checkpoint(path), path);
   return load_tokenizer(path);
 }
 

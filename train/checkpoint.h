@@ -68,8 +68,8 @@ std::unique_ptr<Tokenizer> checkpoint_tokenizer(const Checkpoint& ck, const std:
 // Whether path is a readable HDF5 file (by its signature, whatever its name): a checkpoint.
 bool is_hdf5_file(const std::string& path);
 
-// The tokenizer a --tokenizer option names: a checkpoint's own when path is an HDF5 file, else
-// load_tokenizer's (a tokenizer.json, a prepared
+// The tokenizer a --tokenizer option names: a checkpoint's own when path is an HDF5 file (or
+// named .h5), else load_tokenizer's (a tokenizer.json, a prepared
 // dataset's directory, or GPT-2's encoder.json and vocab.bpe).
 std::unique_ptr<Tokenizer> tokenizer_named_by(const std::string& path);
 

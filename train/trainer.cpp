@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -42,6 +43,18 @@ std::string config_difference(const GPTConfig& a, const GPTConfig& b,
       return key + " (checkpoint: " + in_file[i].second + ", asked: " + in_run[i].second + ")";
   }
   return "";
+}
+
+// The best validation loss the checkpoint at `path` records, or infinity when there is no
+// readable one (a missing or damaged best.h5 is then written again at the next evaluation).
+double best_val_loss_held(const std::string& path) {
+  if (!fs::exists(path)) return std::numeric_limits<double>::infinity();
+  try {
+    const Checkpoint best = read_checkpoint(path);
+    if (best.has_state) return best.state.best_val_loss;
+  } catch (const std::exception&) {
+  }
+  return std::numeric_limits<double>::infinity();
 }
 
 std::string json_number(double v) {
@@ -139,6 +152,10 @@ void Trainer::setup_model(bool resume) {
             " started with seed " + std::to_string(state_.data_seed) +
             ", and a resumed run continues its random streams (leave seed out, or start a new run)");
       config_.seed = state_.data_seed;  // what config.toml and the checkpoints record
+      // best.h5 is saved after the step's checkpoint, which already counts the new best: a run
+      // stopped between the two left a best_val_loss that best.h5 does not hold, and no later
+      // evaluation would have beaten it. The best loss is what best.h5 holds (none: infinity).
+      state_.best_val_loss = best_val_loss_held((fs::path(config_.out_dir) / "best.h5").string());
       if (state_.iteration >= config_.max_iters)
         throw std::invalid_argument(resume_from + " is at step " + std::to_string(state_.iteration) +
                                     " and max_iters is " + std::to_string(config_.max_iters) +
@@ -309,13 +326,12 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
     if (!save_checkpoint_now) return;
     const bool improved = has_val && val < state_.best_val_loss;
     if (improved) state_.best_val_loss = val;
-    // best.h5 before the step's checkpoint: a run stopped between the two saves then resumes
-    // from a checkpoint whose best_val_loss best.h5 still holds (the other way round, best.h5
-    // would keep an older model that no later, worse evaluation replaces).
-    if (improved || !has_val) save((fs::path(config_.out_dir) / "best.h5").string());
+    // The step's checkpoint first: until it exists, a failed fresh run gives the previous run
+    // back. (A run stopped before best.h5 follows: see the resume in the constructor.)
     save((fs::path(config_.out_dir) / checkpoint_name(step)).string());
     previous.discard();
     saved_one = true;
+    if (improved || !has_val) save((fs::path(config_.out_dir) / "best.h5").string());
     // Keep the newest keep_last up to this step. A later-numbered one is a file --resume
     // skipped as unreadable: it is not this run's, and counting it would delete this run's own
     // newest checkpoint (it is replaced when the run gets to its step).

@@ -241,7 +241,8 @@ TEST(Gemm, PackedResultDoesNotDependOnThreadCount) {
                           Case{605, 500, 700, false, true, 1.0f, 0.0f},      // AVX2: columns
                           Case{300, 500, 700, false, true, 1.0f, 0.0f},      // a short C: columns
                           Case{20, 3500, 300, true, false, 1.0f, -0.7f},     // split columns
-                          Case{256, 1000, 800, false, true, 1.0f, 0.5f}}) {  // ... sliver by sliver
+                          Case{256, 1000, 800, false, true, 1.0f, 0.5f},     // ... sliver by sliver
+                          Case{1200, 3100, 64, false, false, 1.0f, 0.5f}}) {  // ... against rows
       Operands one = make_operands(c, 11), two = one;
       const int saved = omp_get_max_threads();
       omp_set_num_threads(1);

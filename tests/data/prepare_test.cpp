@@ -2,6 +2,7 @@
 // boundary, chunked encoding identical to whole-text encoding, and bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
@@ -139,6 +140,10 @@ TEST(Prepare, ChunksOfTextWithoutAsciiCutAtSafePointsToo) {
     const auto tok = load_tokenizer(o.out_dir + "/tokenizer.json");
     EXPECT_EQ(TokenFile::open(o.out_dir + "/train.bin").read_all(), tok->encode(text)) << kind;
   }
+  size_t longest = 0;
+  for_each_chunk(dir / "c.txt", 0, static_cast<int64_t>(text.size()), 1000, CutRule::kPreSplit,
+                 [&](std::string_view chunk, int64_t) { longest = std::max(longest, chunk.size()); });
+  EXPECT_LT(longest, 2000u);  // cut near every 1,000 bytes, not grown to 16,000 and cut blind
   EXPECT_EQ(last_safe_cut("東京 大阪", CutRule::kPreSplit), 6u);  // after 京, not inside a word
   EXPECT_EQ(last_safe_cut("a\u3000 b", CutRule::kPreSplit), 0u);   // a space after a space
 }

@@ -10,6 +10,7 @@
 #include "data/char_tokenizer.h"
 #include "data/gpt2_tokenizer.h"
 #include "data/json.h"
+#include "data/pre_split.h"
 #include "data/tokenizer.h"
 #include "data/utf8.h"
 #include "data_test_util.h"
@@ -422,6 +423,26 @@ TEST(LoadTokenizer, RebuildsCharAndReportsBadFiles) {
   }
   write_text(dir / "badbpe.json", R"({"kind": "bpe", "merges": [[97, 300]]})");
   EXPECT_THROW(load_tokenizer(dir / "badbpe.json"), std::runtime_error);
+}
+
+// is_pre_split_space (prepare's chunk cuts) and the split pattern (its own copy of the set)
+// agree on every code point of the BMP. Between letters, a run of three whitespace characters
+// splits into two pieces (`\s+(?!\S)` leaves the last one to the next piece); anything else
+// stays one piece or is not split there. (The ASCII space, which the next word takes along, is
+// the one known exception.)
+TEST(PreSplit, ItsWhitespaceIsIsPreSplitSpace) {
+  std::vector<std::string_view> pieces;
+  for (char32_t cp = 1; cp < 0x10000; cp++) {
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == ' ') continue;
+    std::string run;
+    for (int i = 0; i < 3; i++) utf8::append(run, cp);
+    const std::string text = "a" + run + "b";
+    pieces.clear();
+    gpt2_pre_split(text, &pieces);
+    const bool split_like_whitespace =
+        pieces.size() == 4 && pieces[1].size() == 2 * run.size() / 3 && pieces[2].size() == run.size() / 3;
+    ASSERT_EQ(split_like_whitespace, is_pre_split_space(cp)) << "U+" << std::hex << static_cast<uint32_t>(cp);
+  }
 }
 
 }  // namespace

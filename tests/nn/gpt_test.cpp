@@ -250,5 +250,25 @@ TEST(GPTConfig, AttentionPatternRepeatsOverLayers) {
   EXPECT_EQ(GPT(c).h[1]->attn.window, c.block_size);
 }
 
+// Spellings of one model's pattern are one pattern where shapes are compared (a resumed run's
+// options against its checkpoint's): the layers' kinds, cut to the run that repeats.
+TEST(GPTConfig, AttentionPatternComparesAsTheLayersReadIt) {
+  auto pattern = [](const std::string& attention, int64_t n_layer) {
+    GPTConfig c;
+    c.attention = attention;
+    c.n_layer = n_layer;
+    for (auto& [name, value] : c.shape_options())
+      if (name == "attention") return value;
+    return std::string("?");
+  };
+  EXPECT_EQ(pattern("dense, local", 4), "dense,local");
+  EXPECT_EQ(pattern("dense,local,dense,local", 4), "dense,local");
+  EXPECT_EQ(pattern("dense,local,dense", 3), "dense,local");
+  EXPECT_EQ(pattern("dense,dense", 2), "dense");
+  EXPECT_EQ(pattern("local,dense,dense", 3), "local,dense,dense");
+  EXPECT_EQ(pattern("dense,local,local", 2), "dense,local");  // the third word is never read
+  EXPECT_EQ(pattern("dense,bogus", 2), "dense,bogus");        // for validate() to name
+}
+
 }  // namespace
 }  // namespace tg

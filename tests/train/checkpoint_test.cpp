@@ -327,12 +327,13 @@ TEST(Checkpoint, ReadsTheConfigGroupAsDesignListsIt) {
   for (const char* name : {"dropout", "run_config", "attention"})
     ASSERT_GE(H5Adelete_by_name(file, "config", name, H5P_DEFAULT), 0);
   hid_t fixed = H5Tcopy(H5T_C_S1);
-  H5Tset_size(fixed, 8);  // "dense" and three NULs of padding
+  H5Tset_size(fixed, 5);  // "dense" exactly, no terminator (h5py's np.bytes_)
+  H5Tset_strpad(fixed, H5T_STR_NULLPAD);
   hid_t scalar = H5Screate(H5S_SCALAR);
   hid_t attr = H5Acreate_by_name(file, "config", "attention", fixed, scalar, H5P_DEFAULT,
                                  H5P_DEFAULT, H5P_DEFAULT);
   ASSERT_GE(attr, 0);
-  const char text[8] = "dense";
+  const char text[6] = "dense";
   ASSERT_GE(H5Awrite(attr, fixed, text), 0);
   H5Aclose(attr);
   H5Sclose(scalar);

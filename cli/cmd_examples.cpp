@@ -31,8 +31,25 @@ struct ExamplesOptions {
 
 constexpr size_t kMaxInputColumns = 80;
 
+// Terminal columns of a printable code point: 2 for East Asian wide and fullwidth characters
+// and emoji, 0 for combining marks, zero-width characters and variation selectors, else 1 (the
+// common ranges of Unicode's East_Asian_Width, enough to keep the table's columns aligned).
+size_t columns_of(char32_t cp) {
+  if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x200B && cp <= 0x200F) ||
+      (cp >= 0x20D0 && cp <= 0x20FF) || (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF)
+    return 0;
+  if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) ||
+      (cp >= 0x3041 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+      (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
+      (cp >= 0xFF00 && cp <= 0xFF60) || (cp >= 0xFFE0 && cp <= 0xFFE6) ||
+      (cp >= 0x1F300 && cp <= 0x1F64F) || (cp >= 0x1F900 && cp <= 0x1F9FF) ||
+      (cp >= 0x20000 && cp <= 0x3FFFD))
+    return 2;
+  return 1;
+}
+
 // Quoted, with control characters and invalid bytes escaped (a byte-level token can be part of a
-// UTF-8 sequence); returns the text and its width in code points.
+// UTF-8 sequence); returns the text and its width in terminal columns.
 std::string printable(const std::string& s, size_t* width) {
   std::string out = "\"";
   *width = 1;
@@ -51,7 +68,7 @@ std::string printable(const std::string& s, size_t* width) {
     else if (cp == '"') out += "\\\"", *width += 2;
     else if (cp == '\\') out += "\\\\", *width += 2;
     else if (cp < 0x20 || cp == 0x7F) std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(cp)), out += buf, *width += 4;
-    else out.append(s, i, len), *width += 1;
+    else out.append(s, i, len), *width += columns_of(cp);
     i += len;
   }
   out += '"';

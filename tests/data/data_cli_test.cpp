@@ -2,6 +2,9 @@
 // one-line errors with a non-zero exit.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <sstream>
+
 #include "data/char_tokenizer.h"
 #include "data/tokenizer.h"
 #include "data_test_util.h"
@@ -84,6 +87,28 @@ TEST(ExamplesCli, LongInputsShowTheirLastEightyColumns) {
   const std::string row = r.output.substr(last_row + 1);
   EXPECT_NE(row.find("…\"" + text.substr(2999 - 78, 78) + "\""), std::string::npos) << row;
   EXPECT_EQ(row.substr(row.size() - 4), "\"j\"\n") << row;
+}
+
+// Wide (CJK) characters take two terminal columns: the target column stays aligned.
+TEST(ExamplesCli, WideCharactersKeepTheColumnsAligned) {
+  const auto r = run(test::tapegpt() + " examples --text " + sh("日本語aの本x") + " --block_size 6", false);
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::istringstream lines(r.output);
+  std::set<size_t> target_columns;
+  for (std::string line; std::getline(lines, line);) {
+    const size_t number_end = line.find_first_not_of("0123456789");
+    if (number_end == 0 || number_end == std::string::npos || line.compare(number_end, 3, "  \"") != 0)
+      continue;  // not an example's row
+    const std::string before = line.substr(0, line.rfind("  \""));  // up to the target cell
+    size_t columns = 0;
+    for (size_t i = 0; i < before.size(); i++) {
+      const auto byte = static_cast<unsigned char>(before[i]);
+      if ((byte & 0xC0) == 0x80) continue;   // a continuation byte
+      columns += byte >= 0xE3 && byte <= 0xE9 ? 2 : 1;  // U+3000-U+9FFF: wide
+    }
+    target_columns.insert(columns);
+  }
+  EXPECT_EQ(target_columns.size(), 1u) << r.output;
 }
 
 TEST(ExamplesCli, WindowsOfBlockSizeAndErrors) {

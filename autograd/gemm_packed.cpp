@@ -65,7 +65,7 @@ constexpr int64_t kOwnBRows = 48;
 // while that sliver is in cache, when A's rows for one depth block fit in kWholeAFloats (A is
 // packed whole for that, or read in place). Otherwise its slivers went to L3 and came back
 // once per block of rows. On a Zen 5, alternating in one process with the previous build, the
-// GEMM time of a GPT-2 step (its products have 256 rows) was 0.4-5.7% lower at 2 threads in 5
+// GEMM time of a GPT-2 step (its products have 256 rows) was 0.4-5.7% lower at 2 threads in 6
 // runs, 1.7-2.8% at 1 thread in 4; the most with operands coming cold from memory, as in the
 // model (bench/RESULTS.md, session 16).
 constexpr int64_t kOwnBInL2Floats = 128 * 1024, kWholeAFloats = 288 * KC;

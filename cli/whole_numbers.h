@@ -29,8 +29,8 @@ inline CLI::Validator seed_range() {
 inline CLI::Validator fits_in_int64() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
-        const size_t digits = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
-        if (text.size() == digits || text.find_first_not_of("0123456789", digits) != std::string::npos)
+        const size_t sign = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+        if (text.size() == sign || text.find_first_not_of("0123456789", sign) != std::string::npos)
           return "";
         errno = 0;
         std::strtoll(text.c_str(), nullptr, 10);

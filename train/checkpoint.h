@@ -65,12 +65,14 @@ void load_weights(const std::string& path, GPT& model);
 // when it has more tokens than the model's vocab_size.
 std::unique_ptr<Tokenizer> checkpoint_tokenizer(const Checkpoint& ck, const std::string& path);
 
-// Whether path is a readable HDF5 file (by its signature, whatever its name): a checkpoint.
-bool is_hdf5_file(const std::string& path);
+// Whether path names a checkpoint: a readable HDF5 file (by its signature, whatever its name),
+// or a file named .h5 (a damaged one then gets the checkpoint reader's error, not the JSON
+// parser's).
+bool names_a_checkpoint(const std::string& path);
 
-// The tokenizer a --tokenizer option names: a checkpoint's own when path is an HDF5 file (or
-// named .h5), else load_tokenizer's (a tokenizer.json, a prepared
-// dataset's directory, or GPT-2's encoder.json and vocab.bpe).
+// The tokenizer a --tokenizer option names: a checkpoint's own (names_a_checkpoint), else
+// load_tokenizer's (a tokenizer.json, a prepared dataset's directory, or GPT-2's encoder.json
+// and vocab.bpe).
 std::unique_ptr<Tokenizer> tokenizer_named_by(const std::string& path);
 
 // Throws when the dataset directory's tokenizer.json gives the ids other meanings than

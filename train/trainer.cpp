@@ -327,7 +327,7 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
     const bool improved = has_val && val < state_.best_val_loss;
     if (improved) state_.best_val_loss = val;
     // The step's checkpoint first: until it exists, a failed fresh run gives the previous run
-    // back. (A run stopped before best.h5 follows: see the resume in the constructor.)
+    // back. (A run stopped before best.h5 follows: see the resume in setup_model.)
     save((fs::path(config_.out_dir) / checkpoint_name(step)).string());
     previous.discard();
     saved_one = true;

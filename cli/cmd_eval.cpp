@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "data/file_util.h"
 #include "data/pair_dataset.h"
+#include "data/scoring_windows.h"
 #include "data/token_file.h"
 #include "data/tokenizer.h"
 #include "train/checkpoint.h"
@@ -54,7 +55,7 @@ void run_eval(const EvalArgs& a) {
                                ", but the checkpoint's tokenizer has " +
                                std::to_string(tokenizer_vocab) +
                                " (the file was prepared with another tokenizer)");
-    data = std::make_unique<SlidingWindowDataset>(file, T, T);
+    data = std::make_unique<ScoringWindowDataset>(file, T);
   } else if (is_pairs_file(a.data)) {
     auto tok = tokenizer();
     data = std::make_unique<PairDataset>(PairDataset::from_file(a.data, *tok, T));
@@ -64,7 +65,7 @@ void run_eval(const EvalArgs& a) {
     auto tok = tokenizer();
     const std::string text = read_file(a.data);
     try {
-      data = std::make_unique<SlidingWindowDataset>(tok->encode(text), tok->vocab_size(), T, T);
+      data = std::make_unique<ScoringWindowDataset>(tok->encode(text), tok->vocab_size(), T);
     } catch (const std::exception& e) {  // bytes that are not UTF-8, too few tokens, ...
       throw std::runtime_error(a.data + ": " + e.what());
     }

@@ -93,7 +93,7 @@ void add_sample(CLI::App& app) {
   cmd->add_option("--temperature", a->options.temperature, "0: greedy")->capture_default_str();
   cmd->add_option("--top_k", a->options.top_k, "keep the k most likely tokens (0: all)")->capture_default_str();
   cmd->add_option("--top_p", a->options.top_p, "nucleus sampling mass (1: off)")->capture_default_str();
-  cmd->add_option("--seed", a->options.seed, "same seed, same text")->check(seed_range())->capture_default_str();
+  cmd->add_option("--seed", a->options.seed, "same seed, same text")->transform(seed_range())->capture_default_str();
   cmd->add_option("--num_samples", a->num_samples, "how many samples")->capture_default_str();
   cmd->callback([cmd, a, config_file] {
     const std::set<std::string> from_file = apply_config_file(cmd, *config_file);

@@ -24,7 +24,7 @@ struct TokenizeOptions {
 
 std::vector<int32_t> parse_ids(const std::string& s, const std::string& where) {
   std::vector<int32_t> ids;
-  size_t i = 0;
+  size_t i = s.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // an editor's byte-order mark
   while (i < s.size()) {
     if (std::isspace(static_cast<unsigned char>(s[i]))) {
       ++i;
@@ -40,7 +40,7 @@ std::vector<int32_t> parse_ids(const std::string& s, const std::string& where) {
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != word.size() || v < 0 || v > INT32_MAX)
+    if (used != word.size() || !std::isdigit(static_cast<unsigned char>(word[0])) || v < 0 || v > INT32_MAX)
       throw std::runtime_error(where + ": \"" + word + "\" is not a token id (a non-negative integer)");
     ids.push_back(static_cast<int32_t>(v));
     i = j;

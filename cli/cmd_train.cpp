@@ -80,6 +80,7 @@ void add_train(CLI::App& app) {
 void add_finetune(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   args->config.learning_rate = 1e-4f;  // gentler than pretraining
+  args->config.min_lr = 1e-5f;         // learning_rate / 10, as pretraining's defaults
   args->config.warmup_iters = 0;
   CLI::App* cmd = app.add_subcommand(
       "finetune", "train from a checkpoint's weights and tokenizer on new data (fresh optimizer)");

@@ -8,8 +8,10 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,7 +40,7 @@ inline size_t closing_quote(const std::string& value) {
   }
   return std::string::npos;
 }
-inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path) {
+inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path, const std::string& text) {
   auto trim = [](const std::string& t) {
     const size_t a = t.find_first_not_of(" \t\r"), b = t.find_last_not_of(" \t\r");
     return a == std::string::npos ? std::string() : t.substr(a, b - a + 1);
@@ -49,13 +51,14 @@ inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path) {
   };
   std::map<std::string, KeyLines> keys;
   std::string section;
-  std::ifstream in(path);
+  std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
     line = trim(line);
     if (line.empty() || line[0] == '#') continue;
     if (line[0] == '[') {
       const size_t close = line.find(']');
       section = close == std::string::npos ? "" : trim(line.substr(1, close - 1)) + ".";
+      if (section == "default.") section = "";  // CLI11's name for the top level
       continue;
     }
     const size_t eq = line.find('=');
@@ -89,13 +92,18 @@ inline std::set<std::string> apply_config_file(CLI::App* cmd, const std::string&
     throw std::runtime_error(path + ": is a directory, expected a TOML config file");
   if (!std::filesystem::is_regular_file(path))
     throw std::runtime_error(path + ": config file not found");
+  std::ifstream file(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  // An editor's UTF-8 byte-order mark would become part of the first key's name.
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
   std::vector<CLI::ConfigItem> items;
   try {
-    items = CLI::ConfigTOML().from_file(path);
+    std::istringstream in(text);
+    items = CLI::ConfigTOML().from_config(in);
   } catch (const CLI::Error& e) {
     throw std::runtime_error(path + ": cannot parse config: " + e.what());
   }
-  const std::map<std::string, KeyLines> lines = scan_key_lines(path);
+  const std::map<std::string, KeyLines> lines = scan_key_lines(path, text);
   for (const CLI::ConfigItem& item : items) {
     if (item.name == "++" || item.name == "--") continue;  // section open/close markers
     const std::string key = item.fullname();

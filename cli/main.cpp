@@ -1,5 +1,7 @@
 // tapegpt — the command line: a thin layer over the library (see ../shared DESIGN: CLI).
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <new>
 #include <string>
@@ -19,7 +21,7 @@ int main(int argc, char** argv) {
   tg::cli::add_eval(app);
   tg::cli::add_inspect(app);
   tg::cli::add_bench(app);
-  tg::cli::check_whole_number_options(app);
+  tg::cli::check_typed_options(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -44,6 +46,13 @@ int main(int argc, char** argv) {
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tapegpt: error: %s\n", e.what());
+    return 1;
+  }
+  // `tapegpt tokenize ... > ids.txt` on a full disk must not end as a success with half a file.
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "tapegpt: error: writing to standard output: %s\n",
+                 errno != 0 ? std::strerror(errno) : "a write failed");
     return 1;
   }
   return 0;

@@ -39,7 +39,7 @@ inline void add_train_options(CLI::App* cmd, TrainConfig& c) {
   opt("--keep_last", c.keep_last, "checkpoints kept besides best.h5");
   opt("--out_dir", c.out_dir, "where checkpoints, metrics.jsonl and config.toml go");
   opt("--seed", c.seed, "seed of init, data order and dropout");
-  cmd->get_option("--seed")->check(seed_range());
+  cmd->get_option("--seed")->transform(seed_range());
   opt("--init", c.init, "checkpoint to start from (fine-tuning)");
   opt("--freeze_embeddings", c.freeze_embeddings, "fine-tuning: keep wte/lm_head and wpe fixed");
   opt("--freeze_layers", c.freeze_layers, "fine-tuning: keep the first k blocks fixed");

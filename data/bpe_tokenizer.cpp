@@ -18,12 +18,20 @@ BytePairModel make_model(const std::vector<std::pair<int32_t, int32_t>>& merges)
   }
   std::vector<BytePairModel::Merge> ms;
   ms.reserve(merges.size());
+  // Merges that merge their own results ([97,97], [256,256], [257,257], ...) double a token's
+  // length each time: a corrupt file could ask for terabytes. No real vocabulary comes near this.
+  constexpr int64_t kMaxVocabBytes = int64_t{1} << 30;
+  int64_t vocab_bytes = 256;
   for (size_t r = 0; r < merges.size(); ++r) {
     const auto [a, b] = merges[r];
     const auto id = static_cast<int32_t>(256 + r);
     if (a < 0 || b < 0 || a >= id || b >= id)
       throw std::invalid_argument("bpe merge " + std::to_string(r) + " (" + std::to_string(a) +
                                   ", " + std::to_string(b) + ") refers to an id not yet defined");
+    vocab_bytes += static_cast<int64_t>(tokens[a].size() + tokens[b].size());
+    if (vocab_bytes > kMaxVocabBytes)
+      throw std::invalid_argument("bpe merges build tokens of more than 1 GiB in all (at merge " +
+                                  std::to_string(r) + "): not a real vocabulary");
     tokens.push_back(tokens[a] + tokens[b]);
     ms.push_back({a, b, id});
   }

@@ -57,6 +57,9 @@ int64_t file_size(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0)
     throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
   if (S_ISDIR(st.st_mode)) throw std::runtime_error(path + ": is a directory, expected a file");
+  // A pipe reports 0 bytes and cannot be read twice (prepare reads its inputs more than once).
+  if (!S_ISREG(st.st_mode))
+    throw std::runtime_error(path + ": is not a regular file (a pipe or a device); save it to a file first");
   return static_cast<int64_t>(st.st_size);
 }
 

@@ -207,8 +207,8 @@ PrepareResult prepare_corpus(const PrepareOptions& opt, std::ostream* log) {
     BpeWordCounter counter;
     const int64_t sample_end = std::min(split, opt.bpe_sample_bytes);
     for (const Source& s : srcs) {
+      if (s.start >= sample_end) break;  // the sample is full (an empty file is not the end)
       const int64_t e = std::min(s.bytes, sample_end - s.start);
-      if (e <= 0) break;
       for_each_chunk(s.path, 0, e, opt.chunk_bytes, rule, [&](std::string_view c, int64_t) { counter.add(c); });
     }
     const auto t_train = std::chrono::steady_clock::now();

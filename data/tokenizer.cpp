@@ -1,6 +1,7 @@
 // tokenizer.cpp — shared Tokenizer behaviour and loading a tokenizer from its saved form.
 #include "data/tokenizer.h"
 
+#include <limits>
 #include <stdexcept>
 
 #include "data/bpe_tokenizer.h"
@@ -53,7 +54,13 @@ std::unique_ptr<Tokenizer> tokenizer_from_parsed(const Json& j, const std::strin
     for (const Json& m : j.at("merges", where).as_array(at)) {
       const auto& pair = m.as_array(at);
       if (pair.size() != 2) throw std::runtime_error(at + ": each merge must be [left, right]");
-      merges.emplace_back(static_cast<int32_t>(pair[0].as_int(at)), static_cast<int32_t>(pair[1].as_int(at)));
+      auto id = [&](const Json& v) {  // range-checked before it narrows to int32
+        const int64_t x = v.as_int(at);
+        if (x < 0 || x > std::numeric_limits<int32_t>::max())
+          throw std::runtime_error(at + ": " + std::to_string(x) + " is not a token id");
+        return static_cast<int32_t>(x);
+      };
+      merges.emplace_back(id(pair[0]), id(pair[1]));
     }
     return std::make_unique<BpeTokenizer>(merges);
   }

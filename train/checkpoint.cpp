@@ -196,7 +196,8 @@ Handle open_group(hid_t file, const char* name, const std::string& path) {
 }
 
 // The whole file at `tmp`, flushed and fsync'ed.
-void write_checkpoint_file(const std::string& tmp, const GPT& model, const Checkpoint& extras) {
+void write_checkpoint_file(const std::string& tmp, const GPT& model, const Checkpoint& extras,
+                           const OptimizerState* optimizer) {
   {
     errno = 0;  // (so a reason printed below is this file's)
     Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
@@ -230,15 +231,15 @@ void write_checkpoint_file(const std::string& tmp, const GPT& model, const Check
         Handle g(H5Gcreate2(file, "tokenizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
         write_attr(g, "json", extras.tokenizer_json, tmp);
       }
-      if (extras.has_optimizer) {
+      if (optimizer) {
         Handle g(H5Gcreate2(file, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
         Handle gm(H5Gcreate2(g, "m", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
         Handle gv(H5Gcreate2(g, "v", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-        write_attr(g, "step", extras.optimizer.step, tmp);
+        write_attr(g, "step", optimizer->step, tmp);
         int64_t at = 0;
         for (auto& [name, t] : params) {
-          write_floats(gm, name, extras.optimizer.m.data() + at, t.shape(), tmp);
-          write_floats(gv, name, extras.optimizer.v.data() + at, t.shape(), tmp);
+          write_floats(gm, name, optimizer->m.data() + at, t.shape(), tmp);
+          write_floats(gv, name, optimizer->v.data() + at, t.shape(), tmp);
           at += t.numel();
         }
       }
@@ -270,11 +271,12 @@ void write_checkpoint_file(const std::string& tmp, const GPT& model, const Check
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint& extras) {
+void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint& extras,
+                     const OptimizerState* optimizer) {
   quiet_hdf5();
   const std::string tmp = path + ".tmp";
   try {
-    write_checkpoint_file(tmp, model, extras);
+    write_checkpoint_file(tmp, model, extras, optimizer);
   } catch (...) {
     std::remove(tmp.c_str());  // a full disk must not stay full of a half-written file
     throw;
@@ -355,10 +357,10 @@ Checkpoint read_checkpoint(const std::string& path) {
   return ck;
 }
 
-OptimizerState read_optimizer(const std::string& path, const GPT& model) {
+void read_optimizer(const std::string& path, const GPT& model, OptimizerState* into) {
   Handle file = open_file(path);
   Handle g = open_group(file, "optimizer", path);
-  OptimizerState state;
+  OptimizerState& state = *into;
   state.step = read_i64(g, "step", path, "optimizer");
   if (state.step < 0) fail(path, "optimizer: step " + std::to_string(state.step) + " is negative");
   Handle gm = open_group(g, "m", path), gv = open_group(g, "v", path);
@@ -370,7 +372,6 @@ OptimizerState read_optimizer(const std::string& path, const GPT& model) {
     read_floats(gv, name, state.v.data() + at, t.shape(), path, "optimizer/v");
     at += t.numel();
   }
-  return state;
 }
 
 void load_weights(const std::string& path, GPT& model) {

@@ -40,20 +40,23 @@ struct Checkpoint {
   std::string run_config;      // resolved run config (TOML text), may be empty
   std::string tokenizer_json;  // may be empty
   bool has_optimizer = false;  // the file holds AdamW moments (read_optimizer reads them)
-  OptimizerState optimizer;    // written by save_checkpoint when has_optimizer
   bool has_state = false;
   TrainState state;
 };
 
-// Saves the model's weights plus whatever `extras` holds (config is taken from the model).
-void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint& extras);
+// Saves the model's weights plus whatever `extras` holds (config is taken from the model), and
+// the AdamW moments when `optimizer` is given: written from where they are, since a copy would
+// hold another 2 floats per parameter (1 GB for GPT-2) for the length of the write.
+void save_checkpoint(const std::string& path, const GPT& model, const Checkpoint& extras,
+                     const OptimizerState* optimizer = nullptr);
 
 // Reads everything but the weights and the AdamW moments: the small part, enough to build the
 // model to load into.
 Checkpoint read_checkpoint(const std::string& path);
 
-// Reads the AdamW moments, in `model`'s flat order (its parameters give names and shapes).
-OptimizerState read_optimizer(const std::string& path, const GPT& model);
+// Reads the AdamW moments into `into` (sized to the model), in `model`'s flat order (its
+// parameters give names and shapes): into the optimizer's own buffers, not beside them.
+void read_optimizer(const std::string& path, const GPT& model, OptimizerState* into);
 
 // Loads the weights into a model whose config must match the file's: an error names the first
 // parameter whose shape differs or that is missing, a weight the model has no place for (torch's

@@ -9,6 +9,9 @@ namespace tg {
 
 Ids batch_inputs(const Batch& b) { return Ids{{b.B, b.T}, b.inputs}; }
 Ids batch_targets(const Batch& b) { return Ids{{b.B, b.T}, b.targets}; }
+int64_t counted_targets(const Batch& b) {
+  return std::count_if(b.targets.begin(), b.targets.end(), [](int32_t t) { return t >= 0; });
+}
 
 EvalResult evaluate(GPT& model, const Dataset& data, int64_t batch_size, int64_t max_batches) {
   NoGrad no_grad;
@@ -27,8 +30,7 @@ EvalResult evaluate(GPT& model, const Dataset& data, int64_t batch_size, int64_t
     for (int64_t row = 0; row < batch_size; row++)
       if (i * batch_size + row >= examples)
         std::fill_n(batch.targets.begin() + row * batch.T, batch.T, -1);
-    int64_t counted = 0;
-    for (int32_t t : batch.targets) counted += t >= 0;
+    const int64_t counted = counted_targets(batch);
     if (counted == 0) continue;
     Ids x = batch_inputs(batch), y = batch_targets(batch);
     // Weight each batch by its counted targets: the mean is then per target, as one big batch.

@@ -18,5 +18,7 @@ EvalResult evaluate(GPT& model, const Dataset& data, int64_t batch_size, int64_t
 // The batch's ids as the model's input and target tensors.
 Ids batch_inputs(const Batch& b);
 Ids batch_targets(const Batch& b);
+// How many of the batch's targets count (are not -1, ignored).
+int64_t counted_targets(const Batch& b);
 
 }  // namespace tg

@@ -37,6 +37,10 @@ void validate(const TrainConfig& c) {
   in_range("beta1", c.beta1, 0.0f, std::nextafter(1.0f, 0.0f), "[0, 1)");
   in_range("beta2", c.beta2, 0.0f, std::nextafter(1.0f, 0.0f), "[0, 1)");
   in_range("grad_clip", c.grad_clip, 0.0f, kHuge, "[0, inf) (0: off)");
+  // The cosine "decay" would raise the rate over the run.
+  if (c.decay_lr && c.min_lr > c.learning_rate)
+    fail("min_lr=" + std::to_string(c.min_lr) + " is above learning_rate=" +
+         std::to_string(c.learning_rate) + ": the decay would raise the learning rate (lower min_lr, or decay_lr = false)");
   if (!c.dataset.empty() && !c.pairs.empty())
     fail("give `dataset` or `pairs`, not both (" + c.dataset + ", " + c.pairs + ")");
   // Options of the other kind of data are refused, not ignored: the user expected them to matter.

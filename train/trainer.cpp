@@ -16,6 +16,7 @@
 #include "autograd/tape.h"
 #include "data/file_util.h"
 #include "data/pair_dataset.h"
+#include "data/scoring_windows.h"
 #include "data/token_file.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
@@ -68,13 +69,17 @@ std::string json_number(double v) {
 }  // namespace
 
 Trainer::Trainer(const TrainConfig& config, bool resume) : config_(config) {
-  validate(config_);
   if (fs::exists(config_.out_dir) && !fs::is_directory(config_.out_dir))
     throw std::runtime_error("out_dir " + config_.out_dir + " exists and is not a directory");
+  if (!fs::is_directory(config_.out_dir)) validate(config_);  // a new directory only for a run
   fs::create_directories(config_.out_dir);
   out_dir_lock_ = lock_out_dir(config_.out_dir);
   try {
-    for (const auto& [was, is] : bring_back_a_run_set_aside(config_.out_dir))
+    // A run that a killed fresh run set aside comes back first, even when this command then
+    // fails on its options (as the README says).
+    const auto brought_back = bring_back_a_run_set_aside(config_.out_dir);
+    validate(config_);
+    for (const auto& [was, is] : brought_back)
       if (!config_.init.empty() &&
           fs::absolute(config_.init).lexically_normal() == fs::absolute(was).lexically_normal())
         throw std::invalid_argument("init checkpoint " + config_.init + " is back in out_dir as " +
@@ -110,7 +115,6 @@ void Trainer::setup_model(bool resume) {
     throw std::runtime_error("--resume: no checkpoint in " + config_.out_dir +
                              " to resume from (without --resume, a new run starts there)");
   const std::string weights_from = !resume_from.empty() ? resume_from : config_.init;
-  OptimizerState resumed_optimizer;
   // A fresh run (not a resume) seeds its data order and dropout from `seed`, also when it
   // starts from --init weights.
   state_.dropout_seed = config_.seed + 1;
@@ -161,7 +165,6 @@ void Trainer::setup_model(bool resume) {
                                     " and max_iters is " + std::to_string(config_.max_iters) +
                                     ": nothing left to train (raise max_iters)");
       resumed_from_ = resume_from;
-      resumed_optimizer = read_optimizer(resume_from, *model_);
       std::fprintf(stderr, "tapegpt: resuming from %s at step %ld\n", resume_from.c_str(),
                    static_cast<long>(state_.iteration));
     }
@@ -197,7 +200,7 @@ void Trainer::setup_model(bool resume) {
   adamw.beta2 = config_.beta2;
   adamw.weight_decay = config_.weight_decay;
   optimizer_ = std::make_unique<AdamW>(*model_, adamw);
-  if (!resume_from.empty()) optimizer_->state() = std::move(resumed_optimizer);
+  if (!resume_from.empty()) read_optimizer(resume_from, *model_, &optimizer_->state());
   model_->dropout_rng() = Rng{state_.dropout_seed, state_.dropout_offset};
 }
 
@@ -212,13 +215,8 @@ void Trainer::setup_data() {
   } else {
     if (config_.dataset.empty())
       throw std::invalid_argument("dataset: give a prepared dataset directory or `pairs`");
-    // Validation windows do not overlap (stride T): eval_iters batches cover
-    // eval_iters·B·T distinct tokens instead of a few hundred.
-    auto open = [&](const char* name, int64_t stride) -> std::unique_ptr<Dataset> {
+    auto open = [&](const char* name) {
       auto file = TokenFile::open_shared((fs::path(config_.dataset) / name).string());
-      // `prepare --val_fraction 0` writes an empty val.bin: the run then has no validation set
-      // (best.h5 is the latest checkpoint), as a fine-tune without val_pairs.
-      if (file->size() == 0 && std::string(name) == "val.bin") return nullptr;
       if (file->vocab_size() > model_->config().vocab_size)
         throw std::runtime_error(file->name() + ": vocab size " +
                                  std::to_string(file->vocab_size()) + " exceeds the model's " +
@@ -230,10 +228,15 @@ void Trainer::setup_data() {
                                  std::to_string(file->vocab_size()) + ", but the tokenizer's is " +
                                  std::to_string(tokenizer_->vocab_size()) +
                                  " (the files were prepared with another tokenizer)");
-      return std::make_unique<SlidingWindowDataset>(file, T, stride);
+      return file;
     };
-    train_data_ = open("train.bin", config_.stride);
-    val_data_ = open("val.bin", T);
+    train_data_ = std::make_unique<SlidingWindowDataset>(open("train.bin"), T, config_.stride);
+    // Validation windows do not overlap, and score every token once as `eval` does: eval_iters
+    // batches cover eval_iters·B·T distinct tokens instead of a few hundred.
+    auto val = open("val.bin");
+    // `prepare --val_fraction 0` writes an empty val.bin: the run then has no validation set
+    // (best.h5 is the latest checkpoint), as a fine-tune without val_pairs.
+    if (val->size() > 0) val_data_ = std::make_unique<ScoringWindowDataset>(val, T);
   }
   train_batches_ = std::make_unique<BatchIterator>(*train_data_, config_.batch_size,
                                                    config_.shuffle, state_.data_seed);
@@ -253,11 +256,9 @@ void Trainer::save(const std::string& path) {
   Checkpoint extras;
   extras.run_config = resolved_config_;
   extras.tokenizer_json = tokenizer_->to_json();
-  extras.has_optimizer = true;
-  extras.optimizer = optimizer_->state();
   extras.has_state = true;
   extras.state = state_;
-  save_checkpoint(path, *model_, extras);
+  save_checkpoint(path, *model_, extras, &optimizer_->state());
 }
 
 // A resumed run keeps the metrics up to its checkpoint and rewrites what came after (the steps
@@ -341,25 +342,35 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
   };
 
   if (state_.iteration == 0) evaluate_and_save(0, false);
-  Batch batch;
+  std::vector<Batch> micro_batches(accum);
   const int64_t first_step = state_.iteration;  // a resumed run's clock starts here
   double tokens_since = 0;
   auto window_start = Clock::now();
   for (int64_t it = state_.iteration; it < config_.max_iters; it++) {
     const float lr = learning_rate_at(config_, it);
     model_->zero_grad();
-    double loss_sum = 0.0;
-    for (int64_t micro = 0; micro < accum; micro++) {
-      train_batches_->next(&batch);
-      Ids x = batch_inputs(batch), y = batch_targets(batch);
+    // Each micro-batch's loss is the mean over its counted targets; the step's loss is the mean
+    // over all of them, as one big batch would give. With masked targets (pairs) micro-batches
+    // count different numbers, so each is weighted by its share (1 / accum when all count).
+    int64_t counted = 0;
+    for (Batch& b : micro_batches) {
+      train_batches_->next(&b);
+      counted += counted_targets(b);
+    }
+    double loss = 0.0;
+    for (const Batch& b : micro_batches) {
+      const int64_t n = counted_targets(b);
+      if (counted > 0 && n == 0) continue;  // nothing to learn here (its mean would be 0 / 0)
+      const double share = counted > 0 ? static_cast<double>(n) / static_cast<double>(counted) : 1.0 / accum;
+      Ids x = batch_inputs(b), y = batch_targets(b);
       GPTOutput out = model_->forward(x, &y, /*want_logits=*/false);
-      loss_sum += out.loss.data()[0];
-      tape().backward(accum == 1 ? out.loss : scale(out.loss, 1.0f / accum));
+      loss += share * out.loss.data()[0];
+      tape().backward(accum == 1 ? out.loss : scale(out.loss, static_cast<float>(share)));
     }
     const float norm = grad_norm(*model_);
-    if (!std::isfinite(loss_sum) || !std::isfinite(norm))  // stop before the weights are ruined
+    if (!std::isfinite(loss) || !std::isfinite(norm))  // stop before the weights are ruined
       throw std::runtime_error(
-          "loss " + std::to_string(loss_sum / accum) + ", gradient norm " + std::to_string(norm) +
+          "loss " + std::to_string(loss) + ", gradient norm " + std::to_string(norm) +
           " at step " + std::to_string(it + 1) + ": training diverged (lower learning_rate?); " +
           (saved_one || resumed ? "last good checkpoint is in " + config_.out_dir
                                 : "this run wrote no checkpoint"));
@@ -371,7 +382,7 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
     state_.data_epoch = pos.epoch;
     state_.data_cursor = pos.cursor;
     state_.dropout_offset = model_->dropout_rng().offset;
-    summary.last_train_loss = loss_sum / accum;
+    summary.last_train_loss = loss;
     tokens_since += B * T * accum;
 
     const int64_t step = it + 1;

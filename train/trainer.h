@@ -1,9 +1,9 @@
 // trainer.h — the training loop: pretraining, resuming and fine-tuning.
 //
-// Per optimizer step: gradient_accumulation_steps micro-batches (forward, loss / accumulation,
-// backward), clip the global gradient norm, AdamW at the scheduled LR. Every eval_interval
-// steps: validation loss, a checkpoint (ckpt_<step>.h5, the last keep_last kept) and best.h5
-// when the validation loss improved. Everything a resumed run needs to continue bit for bit is
+// Per optimizer step: gradient_accumulation_steps micro-batches (forward, the loss weighted by
+// the micro-batch's share of the step's counted targets, backward), clip the global gradient
+// norm, AdamW at the scheduled LR. Every eval_interval steps: validation loss, a checkpoint
+// (ckpt_<step>.h5, the last keep_last kept) and best.h5 when the validation loss improved. Everything a resumed run needs to continue bit for bit is
 // in the checkpoint: weights, AdamW moments, step, dropout RNG, data position.
 #pragma once
 #include <memory>

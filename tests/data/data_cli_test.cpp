@@ -50,6 +50,24 @@ TEST(TokenizeCli, CharTokenizerFileAndErrors) {
   r = run(test::tapegpt() + " tokenize --tokenizer " + sh(dir / "tok.json"));
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.output, "tapegpt: error: tokenize: give --text or --input\n");
+  // An ids file an editor saved with a byte-order mark; a signed number is not an id.
+  test::write_text(dir / "bom_ids.txt", "\xEF\xBB\xBF" "4 2 3");
+  r = run(test::tapegpt() + " tokenize --decode --tokenizer " + sh(dir / "tok.json") + " --input " + sh(dir / "bom_ids.txt"), false);
+  EXPECT_EQ(r.output, "cab");
+  r = run(test::tapegpt() + " tokenize --decode --tokenizer " + sh(dir / "tok.json") + " --text '+4'");
+  EXPECT_EQ(r.output, "tapegpt: error: --text: \"+4\" is not a token id (a non-negative integer)\n");
+}
+
+// Output that cannot be written (a full disk behind `> ids.txt`) is an error, not a success.
+TEST(TokenizeCli, AFailedWriteToStandardOutputIsAnError) {
+  ScratchDir dir;
+  save_tokenizer(CharTokenizer::from_text("abc \n"), dir / "tok.json");
+  for (const std::string& args : {" tokenize --tokenizer " + sh(dir / "tok.json") + " --text 'cab'",
+                                  std::string(" examples --text hello")}) {
+    const auto r = run(test::tapegpt() + args + " 2>&1 >/dev/full", false);
+    EXPECT_NE(r.status, 0) << args;
+    EXPECT_EQ(r.output, "tapegpt: error: writing to standard output: No space left on device\n") << args;
+  }
 }
 
 TEST(ExamplesCli, PrintsOneRowPerPositionOutOfTheBox) {
@@ -120,6 +138,12 @@ TEST(ExamplesCli, WindowsOfBlockSizeAndErrors) {
   const size_t row5 = r.output.find("\n5  \"e\" ");
   ASSERT_NE(row5, std::string::npos) << r.output;
   EXPECT_EQ(r.output.substr(r.output.find('\n', row5 + 1) - 3, 3), "\"f\"");
+  // Whole numbers are decimal: a leading zero is not octal (CLI11 alone read 010 as 8).
+  r = run(test::tapegpt() + " examples --text 'abcdefghijklm' --block_size 010", false);
+  EXPECT_NE(r.output.find("block_size 10,"), std::string::npos) << r.output;
+  r = run(test::tapegpt() + " examples --text 'abcdefghijklm' --block_size 0x4");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("a whole number from"), std::string::npos) << r.output;
   r = run(test::tapegpt() + " examples --text 'abc' --block_size 3");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.output, "tapegpt: error: --text: 3 tokens, too few for one example of block_size 3 (needs at least 4)\n");

@@ -79,6 +79,11 @@ TEST(PairDataset, ReadsJsonlAndTsv) {
   EXPECT_EQ(t[1].completion, "\\");
   const PairDataset d = PairDataset::from_file(dir / "p.jsonl", tok(), 6);
   EXPECT_EQ(d.num_examples(), 2);
+  // An editor's byte-order mark is not part of the first prompt (nor JSON to parse).
+  write_text(dir / "bom.tsv", "\xEF\xBB\xBF" "a:\tx\n");
+  EXPECT_EQ(read_prompt_completion_file(dir / "bom.tsv")[0].prompt, "a:");
+  write_text(dir / "bom.jsonl", "\xEF\xBB\xBF{\"prompt\": \"a:\", \"completion\": \"x\"}\n");
+  EXPECT_EQ(read_prompt_completion_file(dir / "bom.jsonl")[0].prompt, "a:");
 }
 
 std::string read_error(const std::string& path) {

@@ -184,6 +184,18 @@ TEST(Prepare, BpeTrainsOnABoundedSample) {
   EXPECT_THROW(prepare_corpus({{dir / "c.txt"}, "bpe", 100, "", dir / "o2", 0.1}), std::invalid_argument);
 }
 
+// An empty file among the inputs is not the end of BPE's sample: the files after it count.
+TEST(Prepare, AnEmptyFileDoesNotEndBpesSample) {
+  ScratchDir dir;
+  write_text(dir / "empty.txt", "");
+  write_text(dir / "c.txt", sample_corpus(20000, 3));
+  const PrepareResult alone = prepare_corpus({{dir / "c.txt"}, "bpe", 300, "", dir / "o1", 0.1});
+  const PrepareResult after_empty = prepare_corpus({{dir / "empty.txt", dir / "c.txt"}, "bpe", 300, "", dir / "o2", 0.1});
+  EXPECT_EQ(alone.vocab_size, 300);
+  EXPECT_EQ(after_empty.vocab_size, 300);
+  EXPECT_EQ(read_file(dir / "o1/tokenizer.json"), read_file(dir / "o2/tokenizer.json"));
+}
+
 // ---- the command line: one-line errors, non-zero exit
 
 
@@ -209,6 +221,9 @@ TEST(PrepareCli, GoodRunAndFriendlyErrors) {
   expect_error("--input " + sh(d + "ok.txt") + " " + sh(d + "latin1.txt") + " --tokenizer char --out " + sh(d + "o"),
                d + "latin1.txt: invalid UTF-8 byte 0xE9 at byte offset 3 (line 1); the char tokenizer needs UTF-8 text (use "
                    "bpe or gpt2 for bytes)");
+  // A pipe or device reports no size and cannot be read twice: named, not taken as empty.
+  expect_error("--input " + sh(d + "ok.txt") + " /dev/null --tokenizer bpe --vocab_size 300 --out " + sh(d + "o"),
+               "/dev/null: is not a regular file (a pipe or a device); save it to a file first");
   expect_error("--input " + sh(d + "ok.txt") + " --tokenizer bpe --vocab_size 100 --out " + sh(d + "o"),
                "prepare: --vocab_size must be at least 257 for the bpe tokenizer, got 100");
   expect_error("--input " + sh(d + "ok.txt") + " --tokenizer gpt2 --gpt2_dir " + sh(d) + " --out " + sh(d + "o"),

@@ -238,7 +238,16 @@ TEST(Tokenizer, RefusesAFileThatContradictsItself) {
       {bpe + R"("vocab_size": 10, "eot_id": 257})", R"(t.json: key "vocab_size" says 10)"},
       {bpe + R"("vocab_size": 258, "eot_id": 99999})", R"(t.json: key "eot_id" says 99999)"},
       {bpe + R"("vocab_size": "x"})", R"(t.json: key "vocab_size")"},
-      {R"({"kind": "char", "vocab": []})", "t.json: "}};
+      {R"({"kind": "char", "vocab": []})", "t.json: "},
+      // An id past int32 is refused, not wrapped (4294967393 would have become 97).
+      {R"({"kind": "bpe", "merges": [[4294967393, 98]]})", R"(t.json: key "merges": 4294967393 is not a token id)"},
+      // Merges of their own results double a token's length each time: 2^40 bytes, refused.
+      {[] {
+         std::string m = R"({"kind": "bpe", "merges": [[97, 97])";
+         for (int i = 0; i < 40; i++) m += ", [" + std::to_string(256 + i) + ", " + std::to_string(256 + i) + "]";
+         return m + "]}";
+       }(),
+       "bpe merges build tokens of more than 1 GiB in all"}};
   for (const auto& [json, says] : refused) {
     try {
       tokenizer_from_json(json, "t.json");

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -240,7 +241,12 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
       {"learning_rate", "'learning_rate' has no value"},
       // A value that makes no sense names the file it came from.
       {"n_head = 0", "n_head must be positive, got 0"},
-      {"learning_rate = -1", "learning_rate must be in [0, inf)"}};
+      {"learning_rate = -1", "learning_rate must be in [0, inf)"},
+      // CLI11's [default] section is the top level: its keys get the same checks.
+      {"[default]\nwarmup_iters = \"3\"", "'warmup_iters' takes a number"},
+      {"warmup_iters = 3\n[default]\nwarmup_iters = 4", "'warmup_iters' is set 2 times"},
+      // Typed as true or false, not a number's prefix.
+      {"bias = 7x", "bad value for 'bias': --bias: true or false, got '7x'"}};
   for (const auto& [lines, says] : refused) {
     std::ofstream(dir_ + "/typed.toml") << lines << "\n";
     r = run("train --config " + dir_ + "/typed.toml --dataset " + dir_ + "/data");
@@ -248,6 +254,10 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
     EXPECT_NE(r.output.find(std::string("typed.toml: ") + says), std::string::npos) << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
   }
+  // An editor's byte-order mark before the first key is not part of its name.
+  std::ofstream(dir_ + "/bom.toml") << "\xEF\xBB\xBFmax_iters = 0\n";
+  r = run("train --config " + dir_ + "/bom.toml --dataset " + dir_ + "/data");
+  EXPECT_NE(r.output.find("max_iters must be at least 1, got 0"), std::string::npos) << r.output;
   // A text option with a list of allowed values takes its value quoted, as TOML wants.
   std::ofstream(dir_ + "/mode.toml") << "mode = \"attention\"\n";
   r = run("bench --config " + dir_ + "/mode.toml --steps 1 --warmup 0 --json");
@@ -392,6 +402,18 @@ TEST_F(TrainerTest, AFailedRunLeavesThePreviousCheckpoints) {
   EXPECT_EQ(text("metrics.jsonl").rfind(metrics, 0), 0u);  // the previous run's, then 2 steps more
   EXPECT_TRUE(fs::exists(out + "/ckpt_000012.h5"));
 
+  // It comes back even when the command then fails on its options (README).
+  {
+    const std::vector<std::string> before_kill = listing();
+    fs::create_directories(out + "/previous-run");
+    for (const std::string& name : before_kill) fs::rename(out + "/" + name, out + "/previous-run/" + name);
+    r = run("train " + config() + "--max_iters 0 --out_dir " + out);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.output.find("max_iters must be at least 1"), std::string::npos) << r.output;
+    EXPECT_EQ(listing(), before_kill);
+    EXPECT_FALSE(fs::exists(out + "/previous-run"));
+  }
+
   // Starting a new run from a checkpoint of the set-aside run: it is brought back, and the
   // new run, which would replace it, is refused.
   const std::vector<std::string> checkpoints = listing();
@@ -469,6 +491,12 @@ TEST_F(TrainerTest, NonsenseOptionsAreOneLineErrors) {
         // Whole numbers past int64, which CLI11 would clamp without a word.
         "train --log_interval 99999999999999999999", "train --eval_interval -99999999999999999999",
         "sample --max_new_tokens 99999999999999999999",
+        // Other bases: CLI11 alone read 0x10 as 16 and clamped hex past int64.
+        "train --log_interval 0x10", "train --warmup_iters -0xFFFFFFFFFFFFFFFFFFFF", "train --seed 0x10",
+        // true / false, not the prefix of a number (CLI11 alone took 7x as true).
+        "train --decay_lr 7x", "train --shuffle 0.5",
+        // A cosine "decay" that would raise the learning rate.
+        "train --min_lr 0.5",
         // An option for the other kind of data.
         "train --pack_pairs true",
         // Sizes that cannot fit in memory: refused before anything is allocated, not met as
@@ -564,6 +592,50 @@ TEST_F(TrainerTest, SampleIsSeededAndEvalReportsPerplexity) {
   Outcome e = run("eval " + ck + "--data " + dir_ + "/data/val.bin --max_batches 5 --json");
   ASSERT_EQ(e.status, 0) << e.output;
   EXPECT_NE(e.output.find("\"perplexity\""), std::string::npos) << e.output;
+  // Every token after the first is scored, also past the last whole window (block_size 32)
+  // and in a text shorter than one window.
+  std::ofstream(dir_ + "/s/45.txt") << "The computer is a moron, said Peter Drucker. ";
+  std::ofstream(dir_ + "/s/10.txt") << "The moron.";
+  e = run("eval " + ck + "--data " + dir_ + "/s/45.txt --json");
+  EXPECT_NE(e.output.find("\"batches\": 1, \"targets\": 44}"), std::string::npos) << e.output;
+  e = run("eval " + ck + "--data " + dir_ + "/s/10.txt --json");
+  EXPECT_NE(e.output.find("\"batches\": 1, \"targets\": 9}"), std::string::npos) << e.output;
+  // One token has nothing to predict.
+  std::ofstream(dir_ + "/s/1.txt") << "T";
+  e = run("eval " + ck + "--data " + dir_ + "/s/1.txt");
+  EXPECT_EQ(e.status, 1);
+  EXPECT_NE(e.output.find("1 token(s), too few to score"), std::string::npos) << e.output;
+}
+
+// Gradient accumulation is one big batch in pieces: with masked targets (pairs, whose
+// completions differ in length), each micro-batch weighs by its counted targets, not 1/accum.
+TEST_F(TrainerTest, AccumulationWeighsMicroBatchesByTheirTargets) {
+  const std::string d = dir_ + "/accum";
+  Outcome r = run("prepare --input /usr/share/games/fortunes/computers --tokenizer bpe --vocab_size 300 --out " + d + "/data");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run("train --dataset " + d + "/data --n_layer 1 --n_head 2 --n_embd 16 --block_size 16 --batch_size 4"
+          " --max_iters 2 --out_dir " + d + "/init");
+  ASSERT_EQ(r.status, 0) << r.output;
+  {
+    std::ofstream pairs(d + "/pairs.jsonl");
+    for (int i = 0; i < 4; i++) pairs << "{\"prompt\": \"Q" << i << ": \", \"completion\": \"a\"}\n";
+    for (int i = 0; i < 4; i++) pairs << "{\"prompt\": \"Q" << i << ": \", \"completion\": \"the bits went by\"}\n";
+  }
+  auto step_one = [&](const std::string& name, const std::string& batching) {
+    Outcome o = run("finetune --init " + d + "/init/best.h5 --pairs " + d + "/pairs.jsonl --max_iters 1"
+                    " --shuffle false --dropout 0 --log_interval 1 --out_dir " + d + "/" + name + " " + batching);
+    EXPECT_EQ(o.status, 0) << o.output;
+    std::ifstream in(d + "/" + name + "/metrics.jsonl");
+    std::string line;
+    std::getline(in, line);
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(line, m, std::regex("\"loss\": ([0-9.e-]+), .*\"grad_norm\": ([0-9.e-]+)"))) << line;
+    return m.size() == 3 ? std::make_pair(std::stod(m[1]), std::stod(m[2])) : std::make_pair(0.0, 0.0);
+  };
+  const auto whole = step_one("whole", "--batch_size 8 --gradient_accumulation_steps 1");
+  const auto pieces = step_one("pieces", "--batch_size 4 --gradient_accumulation_steps 2");
+  EXPECT_NEAR(pieces.first, whole.first, 1e-5 * whole.first);    // loss
+  EXPECT_NEAR(pieces.second, whole.second, 1e-4 * whole.second);  // gradient norm
 }
 
 }  // namespace

@@ -5,6 +5,10 @@
 // Backward:
 //   dP = dY·V^T,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),
 //   dQ += dS·K·scale,  dK += dS^T·Q·scale,  dV += P^T·dY
+// With attention dropout (nanoGPT's attn_dropout), D = mask/(1−p) and Y = (P ⊙ D)·V:
+//   dP = (dY·V^T) ⊙ D,  dV += (P ⊙ D)^T·dY, the rest as above. The mask is not kept: its entry
+//   (b, h, t, j) is draw ((b·NH + h)·T + t)·T + j of the stream, which backward draws again,
+//   the same at any blocking or thread count.
 //
 // Queries go in blocks of up to 64 rows (32 for a dense context of T ≤ 64, W/4 for a narrow
 // band, so the wasted triangles at the diagonal and the band's edges stay small). A block
@@ -126,6 +130,34 @@ void block_probabilities(const BandLayout& band, int64_t q0, const HeadRows& hea
   }
 }
 
+// Attention dropout on one block of P (or of dP): dst = src ⊙ D over each row's band, copied
+// elsewhere (P is 0 there, and dS = P ⊙ … ignores dP there).
+struct AttentionDropout {
+  float p = 0.0f;
+  Rng stream;
+  int64_t NH = 0;
+
+  bool on() const { return p > 0.0f; }
+  void apply(const BandLayout& band, int64_t b, int64_t h, int64_t q0, const float* src,
+             float* dst) const {
+    const int64_t nq = band.rows(q0), k0 = band.first_key(q0), span = band.span(q0);
+    const float keep_scale = 1.0f / (1.0f - p);
+    for (int64_t i = 0; i < nq; i++) {
+      const int64_t t = q0 + i;
+      const int64_t lo = std::max<int64_t>(0, t - band.W + 1) - k0, hi = t - k0;
+      const uint64_t first_draw = static_cast<uint64_t>(((b * NH + h) * band.T + t) * band.T + k0);
+      const float* s = src + i * span;
+      float* d = dst + i * span;
+      if (d != s) {
+        for (int64_t c = 0; c < lo; c++) d[c] = s[c];
+        for (int64_t c = hi + 1; c < span; c++) d[c] = s[c];
+      }
+      for (int64_t c = lo; c <= hi; c++)
+        d[c] = stream.uniform_at(first_draw + static_cast<uint64_t>(c)) < p ? 0.0f : s[c] * keep_scale;
+    }
+  }
+};
+
 // A head's slice of a row is a few dozen floats: loops the compiler vectorises (it may, as
 // the two never overlap) beat a memmove call, and unvectorised they were a fifth of backward.
 void copy_floats(const float* __restrict src, int64_t n, float* __restrict dst) {
@@ -166,8 +198,12 @@ void unpack_head(const float* dq, const float* dk, const float* dv, int64_t T, i
 
 }  // namespace
 
-Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabilities saved) {
+Tensor causal_attention(const Tensor& qkv, int n_head, int window, float dropout, Rng* rng,
+                        SavedProbabilities saved) {
   ProfileScope forward_scope("attention.forward");
+  if (!(dropout >= 0.0f && dropout < 1.0f))
+    throw std::invalid_argument("causal_attention: dropout must be in [0, 1), got " + std::to_string(dropout));
+  if (dropout > 0.0f && !rng) throw std::invalid_argument("causal_attention: dropout needs a random stream");
   if (qkv.ndim() != 3 || qkv.size(2) % 3 != 0)
     throw std::invalid_argument("causal_attention: qkv must be [B, T, 3C], got " +
                                 shape_str(qkv.shape()));
@@ -180,6 +216,8 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
   const float scale = 1.0f / std::sqrt(static_cast<float>(HS));
   const BandLayout band(T, W);
   const int64_t area = band.area();
+  const AttentionDropout drop{dropout, rng ? *rng : Rng{}, NH};
+  if (drop.on()) rng->advance(static_cast<uint64_t>(B * NH * T * T));
 
   Tensor y = Tensor::empty({B, T, C}, needs_grad({&qkv}));
   const bool keep_p = y.requires_grad() && keeps_probabilities(band, NH, C, saved);
@@ -195,13 +233,16 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
   // long as the last block needs every key (backward's order relies on it).
   const bool in_place = T <= kShortContext && band.first_key(band.last_block()) == 0;
   const HeadThreads heads;
-  const int64_t per_thread =
-      (in_place ? 0 : 3 * T * HS) + (keep_p ? 0 : band.block * band.max_span);
+  const int64_t block_floats = band.block * band.max_span;
+  // (+ a block of P ⊙ D with dropout, at the end)
+  const int64_t per_thread = (in_place ? 0 : 3 * T * HS) + (keep_p ? 0 : block_floats) +
+                             (drop.on() ? block_floats : 0);
   Tensor scratch = Tensor::empty({heads.count * per_thread});
 
   parallel_for(B * NH, true, [&](int64_t bh) {
     const int64_t b = bh / NH, h = bh % NH;
     float* own = scratch.data() + heads.slot() * per_thread;  // this thread's scratch
+    float* dropped = drop.on() ? own + per_thread - block_floats : nullptr;  // P ⊙ D
     const float* slices = QKV + b * T * ld + h * HS;          // row t: q at + t·ld, k + C, v + 2C
     HeadRows head{slices, slices + C, slices + 2 * C, ld};
     if (!in_place) {
@@ -216,14 +257,16 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
       const int64_t nq = band.rows(q0), span = band.span(q0);
       float* p = keep_p ? kept : own;
       block_probabilities(band, q0, head, HS, scale, p, /*lse_out=*/lse_h, nullptr);
-      gemm(false, false, nq, HS, span, 1.0f, p, span, head.v + band.first_key(q0) * head.ld,
-           head.ld, 0.0f, Y + (b * T + q0) * C + h * HS, C);
+      if (drop.on()) drop.apply(band, b, h, q0, p, dropped);
+      gemm(false, false, nq, HS, span, 1.0f, drop.on() ? dropped : p, span,
+           head.v + band.first_key(q0) * head.ld, head.ld, 0.0f, Y + (b * T + q0) * C + h * HS, C);
       if (keep_p) kept += nq * span;
     }
   });
 
   if (y.requires_grad()) {
-    tape().record([qkv, y, lse, probs, keep_p, in_place, B, T, C, NH, HS, ld, scale, band, area]() {
+    tape().record([qkv, y, lse, probs, keep_p, in_place, B, T, C, NH, HS, ld, scale, band, area,
+                   drop]() {
       ProfileScope backward_scope("attention.backward");
       const float *QKV = qkv.data(), *LSE = lse.data(), *dY = y.grad();
       bool fresh = false;  // a new gradient: the heads' slices, disjoint, are written, not added
@@ -232,12 +275,14 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
       // Per thread: dP of one block, P's block when it was not kept, and, unless the GEMMs
       // work in place, copies of q, k, v, dy and the sums dq, dk, dv ([T, HS] each).
       const int64_t block_floats = band.block * band.max_span;
-      const int64_t per_thread = (in_place ? 0 : 7 * T * HS) + (keep_p ? 1 : 2) * block_floats;
+      const int64_t per_thread = (in_place ? 0 : 7 * T * HS) + (keep_p ? 1 : 2) * block_floats +
+                                 (drop.on() ? block_floats : 0);  // (P ⊙ D last)
       Tensor scratch = Tensor::empty({heads.count * per_thread});
       parallel_for(B * NH, true, [&](int64_t bh) {
         const int64_t b = bh / NH, h = bh % NH;
         float* own = scratch.data() + heads.slot() * per_thread;
         float *dp = own, *p_scratch = dp + block_floats;
+        float* dropped = drop.on() ? own + per_thread - block_floats : nullptr;
         const float* slices = QKV + b * T * ld + h * HS;
         HeadRows head{slices, slices + C, slices + 2 * C, ld};
         const float* dy_h = dY + b * T * C + h * HS;  // row t at + t·C
@@ -273,6 +318,10 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
           const float* dy = dy_h + q0 * ldy;
           gemm(false, true, nq, span, HS, 1.0f, dy, ldy, head.v + k0 * head.ld, head.ld, 0.0f, dp,
                span);
+          if (drop.on()) {  // dP ⊙ D, and P ⊙ D for dV
+            drop.apply(band, b, h, q0, dp, dp);
+            drop.apply(band, b, h, q0, p, dropped);
+          }
           for (int64_t i = 0; i < nq; i++) {  // dS = P ⊙ (dP − rowsum(dP ⊙ P)), in place
             Eigen::Map<Eigen::ArrayXf> dpr(dp + i * span, span);
             Eigen::Map<const Eigen::ArrayXf> pr(p + i * span, span);
@@ -282,7 +331,8 @@ Tensor causal_attention(const Tensor& qkv, int n_head, int window, SavedProbabil
                dq_h + q0 * ldd, ldd);
           gemm(true, false, span, HS, nq, scale, dp, span, head.q + q0 * head.ld, head.ld, beta_kv,
                dk_h + k0 * ldd, ldd);
-          gemm(true, false, span, HS, nq, 1.0f, p, span, dy, ldy, beta_kv, dv_h + k0 * ldd, ldd);
+          gemm(true, false, span, HS, nq, 1.0f, drop.on() ? dropped : p, span, dy, ldy, beta_kv,
+               dv_h + k0 * ldd, ldd);
         }
         if (!in_place) unpack_head(dq_h, dk_h, dv_h, T, HS, C, dslices, ld, !fresh);
       });

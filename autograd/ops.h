@@ -63,11 +63,13 @@ Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& t
 // nanoGPT's c_attn output); returns y [B, T, C] with the heads already merged.
 // window W: position t attends to max(0, t-W+1) .. t; W <= 0 or W >= T is dense causal.
 // Only the band is computed, so a local layer costs O(T·W), not O(T²).
+// dropout p > 0 drops attention weights as nanoGPT's attn_dropout: Y = (P ⊙ mask/(1−p))·V, the
+// mask drawn from rng (which advances past B·NH·T·T draws).
 // Backward needs the probabilities P: kept from forward when they are no bigger than qkv
 // (automatic), else recomputed from each row's saved log-sum-exp. Tests force either path.
 enum class SavedProbabilities { automatic, keep, recompute };
-Tensor causal_attention(const Tensor& qkv, int n_head, int window = 0,
-                        SavedProbabilities saved = SavedProbabilities::automatic);
+Tensor causal_attention(const Tensor& qkv, int n_head, int window = 0, float dropout = 0.0f,
+                        Rng* rng = nullptr, SavedProbabilities saved = SavedProbabilities::automatic);
 
 // ---- shapes ----------------------------------------------------------------------------------
 Tensor reshape(const Tensor& x, const Shape& shape);   // same element count, shares nothing

@@ -1,5 +1,6 @@
 // block.h — one transformer block, pre-LN as GPT-2:
 //   x = x + dropout(attn(ln_1(x)));  x = x + dropout(mlp(ln_2(x)))
+// (and attn drops its attention weights with the same p, as nanoGPT's attn_dropout)
 #pragma once
 #include "nn/causal_self_attention.h"
 #include "nn/layer_norm.h"
@@ -23,7 +24,7 @@ class Block : public Module {
       Tensor h = attn.forward_plus(ln_1.forward(x), x);
       return mlp.forward_plus(ln_2.forward(h), h);
     }
-    Tensor h = add(x, dropout(attn.forward(ln_1.forward(x)), p, rng));
+    Tensor h = add(x, dropout(attn.forward(ln_1.forward(x), p, rng), p, rng));
     return add(h, dropout(mlp.forward(ln_2.forward(h)), p, rng));
   }
 

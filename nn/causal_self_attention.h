@@ -17,11 +17,11 @@ class CausalSelfAttention : public Module {
     register_module("c_attn", &c_attn);
     register_module("c_proj", &c_proj);
   }
-  // x [B, T, C] → [B, T, C]
-  Tensor forward(const Tensor& x) const {
-    return c_proj.forward(causal_attention(c_attn.forward(x), n_head, window));
+  // x [B, T, C] → [B, T, C]; p = dropout on the attention weights (nanoGPT's attn_dropout)
+  Tensor forward(const Tensor& x, float p, Rng& rng) const {
+    return c_proj.forward(causal_attention(c_attn.forward(x), n_head, window, p, &rng));
   }
-  // residual + forward(x), with the add fused into c_proj
+  // residual + forward(x) without dropout, with the add fused into c_proj
   Tensor forward_plus(const Tensor& x, const Tensor& residual) const {
     return c_proj.forward_plus(causal_attention(c_attn.forward(x), n_head, window), residual);
   }

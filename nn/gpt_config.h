@@ -14,7 +14,7 @@ struct GPTConfig {
   int64_t n_layer = 12;        // L: transformer blocks
   int64_t n_head = 12;         // NH: attention heads per block (n_embd must divide by it)
   int64_t n_embd = 768;        // C: width of the residual stream
-  float dropout = 0.0f;        // on embeddings, attention output and MLP output; 0 for pretraining speed
+  float dropout = 0.0f;        // on embeddings, attention weights, attention and MLP outputs (nanoGPT)
   bool bias = true;            // biases in Linear and LayerNorm, as GPT-2
   // Per-layer attention pattern, repeated over the layers: "dense" everywhere (GPT-2), or
   // "dense,local" (GPT-3's alternation of dense and locally banded layers).

@@ -13,8 +13,10 @@ namespace tg {
 namespace {
 using testing::random_tensor;
 
-// Attention of one (b, h) the slow, obvious way: full score matrix, mask, softmax.
-std::vector<float> naive_attention(const Tensor& qkv, int NH, int window) {
+// Attention of one (b, h) the slow, obvious way: full score matrix, mask, softmax; with
+// dropout p, weight (b, h, t, j) kept by draw ((b·NH + h)·T + t)·T + j of `drops` (ops.h).
+std::vector<float> naive_attention(const Tensor& qkv, int NH, int window, float dropout = 0.0f,
+                                   Rng drops = {}) {
   const int64_t B = qkv.size(0), T = qkv.size(1), C = qkv.size(2) / 3, HS = C / NH;
   const int64_t W = window <= 0 ? T : window;
   std::vector<float> y(B * T * C, 0.0f);
@@ -36,6 +38,9 @@ std::vector<float> naive_attention(const Tensor& qkv, int NH, int window) {
         for (int64_t j = 0; j < T; j++) z += std::exp(s[j] - mx);
         for (int64_t j = 0; j < T; j++) {
           double p = std::exp(s[j] - mx) / z;
+          if (dropout > 0.0f)
+            p = drops.uniform_at(static_cast<uint64_t>(((b * NH + h) * T + t) * T + j)) < dropout ? 0.0
+                                                                                                  : p / (1.0 - dropout);
           for (int64_t i = 0; i < HS; i++)
             y[(b * T + t) * C + h * HS + i] += p * X[(b * T + j) * 3 * C + 2 * C + h * HS + i];
         }
@@ -53,6 +58,42 @@ TEST(Forward, AttentionMatchesNaiveDenseAndBanded) {
   }
 }
 
+// Attention dropout: the same weights dropped (by their (b, h, t, j)) whatever the query
+// blocks, bands and threads, the rest scaled by 1/(1−p); the stream moves past B·NH·T·T draws.
+TEST(Forward, AttentionDropoutMatchesNaive) {
+  for (int window : {0, 5, 64}) {
+    Tensor qkv = random_tensor({2, 150, 3 * 12}, 44, 1.0f, false);
+    Rng rng{11, 3};
+    Tensor y = causal_attention(qkv, 3, window, 0.25f, &rng);
+    EXPECT_EQ(rng.offset, 3u + 2 * 3 * 150 * 150);
+    std::vector<float> ref = naive_attention(qkv, 3, window, 0.25f, Rng{11, 3});
+    for (int64_t i = 0; i < y.numel(); i++)
+      ASSERT_NEAR(y.data()[i], ref[i], 1e-5) << "window " << window << " element " << i;
+  }
+}
+
+// With one position, each head's weight is 1: dropout leaves v / (1 − p) or 0, in about a
+// fraction p of the 512 heads.
+TEST(Forward, AttentionDropoutDropsAboutP) {
+  Tensor qkv = random_tensor({64, 1, 3 * 16}, 45, 1.0f, false);
+  Rng rng{5, 0};
+  Tensor y = causal_attention(qkv, 8, 0, 0.5f, &rng);
+  int dropped = 0;
+  for (int64_t b = 0; b < 64; b++)
+    for (int64_t h = 0; h < 8; h++) {
+      const float* v = qkv.data() + b * 48 + 32 + h * 2;
+      const float* out = y.data() + b * 16 + h * 2;
+      if (out[0] == 0.0f && out[1] == 0.0f) {
+        dropped++;
+      } else {
+        EXPECT_FLOAT_EQ(out[0], 2.0f * v[0]);
+        EXPECT_FLOAT_EQ(out[1], 2.0f * v[1]);
+      }
+    }
+  EXPECT_GT(dropped, 200);  // 256 expected; ±56 is 5 standard deviations
+  EXPECT_LT(dropped, 312);
+}
+
 // Backward's two sources of P give the same gradients, and automatic keeps P only while it is
 // no bigger than qkv: what a recorded op holds on to shows which one it chose.
 TEST(Attention, KeptAndRecomputedProbabilitiesAgree) {
@@ -61,7 +102,7 @@ TEST(Attention, KeptAndRecomputedProbabilitiesAgree) {
     int run = 0;
     for (SavedProbabilities saved : {SavedProbabilities::keep, SavedProbabilities::recompute}) {
       Tensor qkv = random_tensor({2, 150, 3 * 12}, 41, 1.0f);
-      Tensor y = causal_attention(qkv, 3, window, saved);
+      Tensor y = causal_attention(qkv, 3, window, 0.0f, nullptr, saved);
       Tensor w = random_tensor(y.shape(), 42, 1.0f, false);
       tape().backward(sum(mul(y, w)));
       grads[run++].assign(qkv.grad(), qkv.grad() + qkv.numel());

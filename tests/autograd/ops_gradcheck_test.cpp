@@ -108,7 +108,7 @@ TEST_P(AttentionGradcheck, MatchesFiniteDifferences) {
   for (SavedProbabilities saved : {SavedProbabilities::keep, SavedProbabilities::recompute}) {
     SCOPED_TRACE(saved == SavedProbabilities::keep ? "P kept" : "P recomputed");
     Tensor qkv = random_tensor({c.B, c.T, 3 * c.C}, 25, 1.5f);
-    gradcheck([&](const Inputs& v) { return causal_attention(v[0], c.NH, c.window, saved); },
+    gradcheck([&](const Inputs& v) { return causal_attention(v[0], c.NH, c.window, 0.0f, nullptr, saved); },
               {qkv});
   }
 }
@@ -140,9 +140,27 @@ TEST(Gradcheck, AttentionAddsToAGradientAlreadyThere) {
       Tensor qkv = random_tensor({2, T, 12}, 29, 1.5f);
       gradcheck(
           [&](const Inputs& v) {
-            Tensor dense = causal_attention(v[0], 2, 0, saved);  // recorded first: adds
-            Tensor banded = causal_attention(v[0], 2, 3, saved);  // its backward stores
+            Tensor dense = causal_attention(v[0], 2, 0, 0.0f, nullptr, saved);  // recorded first: adds
+            Tensor banded = causal_attention(v[0], 2, 3, 0.0f, nullptr, saved);  // its backward stores
             return add(dense, banded);
+          },
+          {qkv});
+    }
+  }
+}
+
+// Attention dropout: each evaluation starts from the same stream state, so sees the same mask.
+TEST(Gradcheck, AttentionWithDropout) {
+  for (const AttentionCase& c : {AttentionCase{2, 5, 6, 2, 0}, AttentionCase{1, 40, 4, 2, 39},
+                                 AttentionCase{1, 70, 4, 1, 20}, AttentionCase{1, 70, 4, 2, 0}}) {
+    for (SavedProbabilities saved : {SavedProbabilities::keep, SavedProbabilities::recompute}) {
+      SCOPED_TRACE("T " + std::to_string(c.T) + " W " + std::to_string(c.window) +
+                   (saved == SavedProbabilities::keep ? ", P kept" : ", P recomputed"));
+      Tensor qkv = random_tensor({c.B, c.T, 3 * c.C}, 32, 1.5f);
+      gradcheck(
+          [&](const Inputs& v) {
+            Rng rng{9, 0};
+            return causal_attention(v[0], c.NH, c.window, 0.3f, &rng, saved);
           },
           {qkv});
     }

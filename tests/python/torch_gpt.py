@@ -1,6 +1,7 @@
 """torch_gpt.py -- the PyTorch reference GPT that tapegpt is checked against.
 
-nanoGPT's architecture (pre-LN blocks, tanh-GELU, learned positions, lm_head tied to wte),
+nanoGPT's architecture (pre-LN blocks, learned positions, lm_head tied to wte) with GPT-2's
+tanh-GELU (nanoGPT's nn.GELU() is the exact erf form; tapegpt uses tanh, as GPT-2 did),
 written here for the parity tests and benchmarks, plus tapegpt's `attention` pattern: a
 "local" layer masks scores outside the band t-W+1 .. t (an explicit band mask, the slow but
 obviously-correct way).

@@ -19,7 +19,7 @@ namespace tg::cli {
 namespace {
 
 struct BenchArgs {
-  TrainConfig train;  // a training config file works as it is: model shape, batch_size, seed
+  TrainConfig train;  // a training config file works as it is: shape, batch, dropout, accumulation, clipping, AdamW
   int64_t steps = 20;
   int64_t warmup = 3;
   bool json = false;
@@ -84,7 +84,15 @@ void run_bench(const BenchArgs& a) {
                 g.heap_allocations_per_token, g.peak_rss_mb);
     return;
   }
-  BenchResult r = bench_training(model, batch_size, a.steps, a.warmup, a.train.seed, a.profile);
+  BenchStep step;  // the config's step: accumulation, clipping, AdamW (dropout is in model)
+  step.batch_size = batch_size;
+  step.accumulation = a.train.gradient_accumulation_steps;
+  step.learning_rate = a.train.learning_rate;
+  step.grad_clip = a.train.grad_clip;
+  step.beta1 = a.train.beta1;
+  step.beta2 = a.train.beta2;
+  step.weight_decay = a.train.weight_decay;
+  BenchResult r = bench_training(model, step, a.steps, a.warmup, a.train.seed, a.profile);
   if (a.json) {
     std::printf("%s\n", bench_json(model, r).c_str());
     return;
@@ -93,6 +101,9 @@ void run_bench(const BenchArgs& a) {
               (long)model.n_layer, (long)model.n_head, (long)model.n_embd,
               (long)model.block_size, (long)model.vocab_size, (long)r.params,
               (long)batch_size, (long)r.threads);
+  if (step.accumulation != 1 || step.grad_clip > 0.0f || model.dropout > 0.0f)  // not the protocol's
+    std::printf("step is      %ld micro-batch(es), dropout %g, grad_clip %g\n",
+                (long)step.accumulation, model.dropout, step.grad_clip);
   std::printf("step         %.2f ms median (min %.2f): forward %.2f, backward %.2f, AdamW %.2f\n",
               r.step_ms_median, r.step_ms_min, r.fwd_ms_median, r.bwd_ms_median,
               r.opt_ms_median);
@@ -128,6 +139,8 @@ void add_bench(CLI::App& app) {
   baby.n_head = 4;
   baby.n_embd = 128;
   a->train.batch_size = 12;
+  a->train.grad_clip = 0.0f;       // the protocol's step (and the PyTorch reference's) clips nothing
+  a->train.learning_rate = 3e-4f;  // constant: bench has no schedule
   CLI::App* cmd = app.add_subcommand("bench", "time full training steps on random tokens");
   auto config_file = add_config_option(cmd);
   add_train_options(cmd, a->train);

@@ -2,10 +2,11 @@
 // classic illustration does: one row per position, the tokens so far (input features) and the
 // token that follows (the correct output label), decoded back to text.
 //
-// The rows come from the real SlidingWindowDataset (stride block_size unless --stride says
-// otherwise), so the table is exactly what training sees: within a window the context grows one
-// token per row; a new window starts with an empty context; a last partial window is dropped
-// (and said so).
+// The rows come from the real SlidingWindowDataset, so the table is exactly what training with
+// the same stride sees: within a window the context grows one token per row; a new window
+// starts with an empty context; a last partial window is dropped (and said so). The stride is
+// block_size unless --stride says otherwise (training's default is 1: every window, which
+// would repeat each token block_size times here).
 // Without --tokenizer, a char tokenizer is built from the text itself.
 #include <algorithm>
 #include <cstdio>
@@ -143,8 +144,8 @@ void add_examples(CLI::App& app) {
                 static_cast<long long>(data.num_examples() * T), data.num_examples() * T == 1 ? "" : "s");
     const int64_t covered = (data.num_examples() - 1) * S + T + 1;
     if (covered < n)
-      std::printf("(the last %lld tokens do not fill a whole window: dropped, as in training)\n",
-                  static_cast<long long>(n - covered));
+      std::printf("(the last %lld tokens do not fill a whole window: dropped, as training with stride %lld does)\n",
+                  static_cast<long long>(n - covered), static_cast<long long>(S));
 
     // Build all cells first to size the input column.
     struct Row {

@@ -73,6 +73,7 @@ void add_train(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("train", "pretrain a GPT from a config file");
   args->config_file = add_config_option(cmd);
   add_train_options(cmd, args->config);
+  cmd->get_option("--vocab_size")->description("V: number of token ids (0: the dataset tokenizer's)");
   cmd->add_flag("--resume", args->resume, "continue from the newest checkpoint in out_dir");
   cmd->callback([cmd, args] { run(cmd, *args); });
 }
@@ -86,6 +87,9 @@ void add_finetune(CLI::App& app) {
       "finetune", "train from a checkpoint's weights and tokenizer on new data (fresh optimizer)");
   args->config_file = add_config_option(cmd);
   add_train_options(cmd, args->config);
+  // The weights fix the shape: a shape option is only checked against --init's, no default.
+  for (const std::string& key : GPTConfig::shape_option_names())
+    cmd->get_option("--" + key)->default_str("")->description("must match --init's (its weights fix the shape)");
   cmd->add_flag("--resume", args->resume, "continue an interrupted fine-tuning run in out_dir");
   cmd->callback([cmd, args] { run(cmd, *args); });
 }

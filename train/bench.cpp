@@ -80,13 +80,15 @@ double measure_read_gb_per_s(int64_t megabytes) {
   return total > 0 ? 4.0 * n / (best * 1e-3) / 1e9 : 0.0;
 }
 
-BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, int64_t warmup,
-                           uint64_t seed, bool profile) {
-  GPTConfig c = config;
-  c.dropout = 0.0f;
+BenchResult bench_training(const GPTConfig& c, const BenchStep& step, int64_t steps,
+                           int64_t warmup, uint64_t seed, bool profile) {
   GPT model(c, seed);
-  AdamW opt(model, AdamWConfig{});
-  const int64_t T = c.block_size;
+  AdamWConfig adamw;
+  adamw.beta1 = step.beta1;
+  adamw.beta2 = step.beta2;
+  adamw.weight_decay = step.weight_decay;
+  AdamW opt(model, adamw);
+  const int64_t B = step.batch_size, T = c.block_size, accum = step.accumulation;
   // A few fixed random batches, cycled (as the PyTorch reference does).
   Rng rng{seed + 1, 0};
   std::vector<Ids> xs, ys;
@@ -114,17 +116,24 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
     }
     auto t0 = Clock::now();
     model.zero_grad();
-    GPTOutput out = model.forward(xs[it % 8], &ys[it % 8], /*want_logits=*/false);
-    double f = ms_since(t0);
-    auto t1 = Clock::now();
-    tape().backward(out.loss);
-    double b = ms_since(t1);
-    auto t2 = Clock::now();
-    opt.step(3e-4f);
-    double o = ms_since(t2);
+    double f = 0.0, b = 0.0, loss = 0.0;
+    for (int64_t micro = 0; micro < accum; micro++) {
+      const int64_t batch = (it * accum + micro) % 8;
+      auto t1 = Clock::now();
+      GPTOutput out = model.forward(xs[batch], &ys[batch], /*want_logits=*/false);
+      f += ms_since(t1);
+      loss += out.loss.data()[0] / accum;
+      auto t2 = Clock::now();
+      tape().backward(accum == 1 ? out.loss : scale(out.loss, 1.0f / accum));
+      b += ms_since(t2);
+    }
+    auto t3 = Clock::now();
+    opt.step(step.learning_rate,
+             step.grad_clip > 0.0f ? clip_coefficient(grad_norm(model), step.grad_clip) : 1.0f);
+    double o = ms_since(t3);
     double total = ms_since(t0);
-    if (it == 0) r.loss_first = out.loss.data()[0];
-    r.loss_last = out.loss.data()[0];
+    if (it == 0) r.loss_first = loss;
+    r.loss_last = loss;
     if (it >= warmup) {
       step_ms.push_back(total);
       fwd_ms.push_back(f);
@@ -141,6 +150,7 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
   r.params = model.num_parameters();
   r.batch_size = B;
   r.block_size = T;
+  r.step = step;
   r.steps = steps;
   r.threads = num_threads();
   r.step_ms_median = median(step_ms);
@@ -148,7 +158,7 @@ BenchResult bench_training(const GPTConfig& config, int64_t B, int64_t steps, in
   r.fwd_ms_median = median(fwd_ms);
   r.bwd_ms_median = median(bwd_ms);
   r.opt_ms_median = median(opt_ms);
-  r.tokens_per_s = B * T / (r.step_ms_median * 1e-3);
+  r.tokens_per_s = B * T * accum / (r.step_ms_median * 1e-3);
   r.flops_per_token = 6.0 * r.params + 12.0 * c.n_layer * c.n_embd * T;
   r.achieved_gflops = r.flops_per_token * r.tokens_per_s / 1e9;
   r.peak_rss_mb = peak_rss_mb();
@@ -222,7 +232,10 @@ std::string bench_json(const GPTConfig& c, const BenchResult& r) {
   o.precision(6);
   o << "{\"impl\": \"tapegpt\", \"n_layer\": " << c.n_layer << ", \"n_head\": " << c.n_head
     << ", \"n_embd\": " << c.n_embd << ", \"block_size\": " << r.block_size
-    << ", \"batch_size\": " << r.batch_size << ", \"vocab_size\": " << c.vocab_size
+    << ", \"batch_size\": " << r.batch_size
+    << ", \"gradient_accumulation_steps\": " << r.step.accumulation
+    << ", \"grad_clip\": " << r.step.grad_clip << ", \"dropout\": " << c.dropout
+    << ", \"vocab_size\": " << c.vocab_size
     << ", \"attention\": \"" << c.attention << "\", \"attn_window\": " << c.attn_window
     << ", \"threads\": " << r.threads << ", \"params\": " << r.params
     << ", \"steps\": " << r.steps << ", \"step_ms_median\": " << r.step_ms_median

@@ -8,8 +8,20 @@
 
 namespace tg {
 
+// What a timed step does around the model's forward and backward (dropout is the config's).
+// The defaults are the performance protocol's step, as the PyTorch reference takes it: one
+// micro-batch, no clipping, a constant rate; a training config's own are timed as it gives them.
+struct BenchStep {
+  int64_t batch_size = 12;
+  int64_t accumulation = 1;  // micro-batches per step
+  float learning_rate = 3e-4f;
+  float grad_clip = 0.0f;    // 0: no clipping (and no gradient-norm pass)
+  float beta1 = 0.9f, beta2 = 0.95f, weight_decay = 0.1f;
+};
+
 struct BenchResult {
   int64_t params = 0, batch_size = 0, block_size = 0, steps = 0, threads = 0;
+  BenchStep step;  // what was timed
   double step_ms_median = 0, step_ms_min = 0;
   double fwd_ms_median = 0, bwd_ms_median = 0, opt_ms_median = 0;
   double tokens_per_s = 0;
@@ -26,8 +38,8 @@ struct BenchResult {
   std::vector<OpTime> profile;  // per-op time over the timed steps (with profile = true)
 };
 
-// Full training steps (forward + loss + backward + AdamW, dropout 0) on random tokens.
-BenchResult bench_training(const GPTConfig& config, int64_t batch_size, int64_t steps,
+// Full training steps (forward + loss + backward per micro-batch, then AdamW) on random tokens.
+BenchResult bench_training(const GPTConfig& config, const BenchStep& step, int64_t steps,
                            int64_t warmup, uint64_t seed, bool profile = false);
 
 struct GenerationBenchResult {

@@ -21,8 +21,9 @@ TEST(Bench, TrainingStepMakesNoHeapAllocation) {
   struct Run {
     const char *env, *flags;
   };
+  const char* configs_step = " --gradient_accumulation_steps 2 --dropout 0.1 --grad_clip 1";
   for (const Run& run : {Run{"", ""}, Run{"OMP_NUM_THREADS=1 ", ""},
-                         Run{"OMP_NUM_THREADS=1 ", " --profile"}}) {
+                         Run{"OMP_NUM_THREADS=1 ", " --profile"}, Run{"", configs_step}}) {
     const std::string label = std::string(run.env) + run.flags;  // for the messages
     const auto r = tg::testing::run_command(
         std::string(run.env) + TAPEGPT_BINARY +
@@ -37,6 +38,16 @@ TEST(Bench, TrainingStepMakesNoHeapAllocation) {
     // --json keeps --profile's table: each op's ms per step.
     if (std::string(run.flags) == " --profile")
       EXPECT_GT(tg::testing::json_number(r.output, "linear.forward"), 0.0) << r.output;
+    // A training config's step is timed as it says: two micro-batches of 4 × 64 tokens, with
+    // dropout and clipping (the protocol's step has none of them).
+    if (std::string(run.flags) == configs_step) {
+      EXPECT_EQ(tg::testing::json_number(r.output, "gradient_accumulation_steps"), 2.0) << r.output;
+      EXPECT_FLOAT_EQ(tg::testing::json_number(r.output, "dropout"), 0.1f) << r.output;
+      EXPECT_EQ(tg::testing::json_number(r.output, "grad_clip"), 1.0) << r.output;
+      const double ms = tg::testing::json_number(r.output, "step_ms_median");
+      EXPECT_NEAR(tg::testing::json_number(r.output, "tokens_per_s"), 2 * 4 * 64 / (ms * 1e-3), 1.0)
+          << r.output;
+    }
   }
 }
 

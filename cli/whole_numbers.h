@@ -66,15 +66,15 @@ inline CLI::Validator true_or_false() {
       "");
 }
 
-// Every whole-number and true/false option of every subcommand of app gets its check (flags
-// given without a value carry no text and are not checked).
+// Every whole-number and true/false option (and flag) of every subcommand of app gets its check.
 inline void check_typed_options(CLI::App& app) {
   for (CLI::App* command : app.get_subcommands(nullptr))
     for (CLI::Option* option : command->get_options(nullptr)) {
       // ("INT", or "INT:<a validator's description>")
       const std::string type = option->get_type_name().substr(0, option->get_type_name().find(':'));
       if (type == "INT") option->transform(whole_int64());  // (check() may not change the text)
-      if (type == "BOOLEAN") option->check(true_or_false());
+      // (a flag's value: `resume = 7x` in a config file, `--json=7x`; given bare, it is "true")
+      if (type == "BOOLEAN" || option->get_expected_min() == 0) option->check(true_or_false());
     }
 }
 

@@ -246,7 +246,8 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
       {"[default]\nwarmup_iters = \"3\"", "'warmup_iters' takes a number"},
       {"warmup_iters = 3\n[default]\nwarmup_iters = 4", "'warmup_iters' is set 2 times"},
       // Typed as true or false, not a number's prefix.
-      {"bias = 7x", "bad value for 'bias': --bias: true or false, got '7x'"}};
+      {"bias = 7x", "bad value for 'bias': --bias: true or false, got '7x'"},
+      {"resume = 7x", "bad value for 'resume': --resume: true or false, got '7x'"}};
   for (const auto& [lines, says] : refused) {
     std::ofstream(dir_ + "/typed.toml") << lines << "\n";
     r = run("train --config " + dir_ + "/typed.toml --dataset " + dir_ + "/data");

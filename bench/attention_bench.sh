@@ -4,7 +4,9 @@
 # the sparse-attention issue asks for.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh >/dev/null
+build_log=$(mktemp)  # quiet unless the build fails (ninja prints compiler errors on stdout)
+bash scripts/build.sh > "$build_log" 2>&1 || { cat "$build_log" >&2; exit 1; }
+rm -f "$build_log"
 out=bench/results/attention.jsonl
 : > "$out"
 for T in 256 1024 4096; do

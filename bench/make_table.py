@@ -83,6 +83,8 @@ for (config, threads, mode), by_round in groups.items():
     ours = rs[0]["tapegpt"]
     if "mfu" in ours:
         fill = f"{100 * field('tapegpt', 'mfu'):.0f}% of {field('tapegpt', 'gemm_peak_gflops'):.0f} GFLOP/s"
+    elif "bandwidth_fraction" in ours and field('tapegpt', 'weight_mb_per_token') < 32:
+        fill = "weights in cache"  # (baby's 3 MB: memory bandwidth is not its limit)
     elif "bandwidth_fraction" in ours:
         fill = (f"{100 * field('tapegpt', 'bandwidth_fraction'):.0f}% of "
                 f"{field('tapegpt', 'read_gb_per_s'):.1f} GB/s")

@@ -58,7 +58,10 @@ run() {  # kind, extra args...
   local kind="$1"; shift
   local out="$work/out_$kind" log="$work/time_$kind.txt"
   rm -rf "$out"
-  /usr/bin/time -v "$tapegpt" prepare --input "$corpus" --tokenizer "$kind" --out "$out" "$@" 2> "$log"
+  if ! /usr/bin/time -v "$tapegpt" prepare --input "$corpus" --tokenizer "$kind" --out "$out" "$@" 2> "$log"; then
+    grep -v "^\s" "$log" | grep -v "Command exited" >&2 || true  # tapegpt's own error line, not time's table
+    exit 1
+  fi
   local wall rss
   wall=$(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}')
   rss=$(grep "Maximum resident set size" "$log" | awk '{print $NF}')

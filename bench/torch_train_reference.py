@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """torch_train_reference.py -- trains the same config as `tapegpt train` with PyTorch, on the
 same prepared token files, and reports the validation loss on the same validation windows.
+Configs with what it does not reproduce (gradient accumulation, dropout, a constant rate, a
+stride, pairs, --init) are refused.
 
 Same model (tests/python/torch_gpt.py), nanoGPT init, AdamW with nanoGPT's decay groups, the
 warm-up + cosine schedule, gradient clipping, batches of random windows of the training tokens
@@ -33,6 +35,12 @@ def main():
     c = tomllib.load(open(a.config, "rb"))
     if a.max_iters:
         c["max_iters"] = a.max_iters
+    # What this script does not reproduce is refused, not ignored: the comparison would be unfair.
+    for key, plain in (("gradient_accumulation_steps", 1), ("dropout", 0.0), ("decay_lr", True),
+                       ("stride", 1), ("pairs", None), ("init", None)):
+        if c.get(key, plain) != plain:
+            sys.exit(f"torch_train_reference: {a.config}: {key} = {c[key]!r} is not reproduced here "
+                     f"(only {key} = {plain!r})")
     torch.manual_seed(c.get("seed", 1337))
     train, vocab = read_tokens(os.path.join(c["dataset"], "train.bin"))
     val, _ = read_tokens(os.path.join(c["dataset"], "val.bin"))
@@ -48,7 +56,7 @@ def main():
                              {"params": nodecay, "weight_decay": 0.0}],
                             lr=c["learning_rate"], betas=(c.get("beta1", 0.9), c.get("beta2", 0.95)))
     warmup, decay_iters = c.get("warmup_iters", 100), c.get("lr_decay_iters", 0) or c["max_iters"]
-    lr0, min_lr = c["learning_rate"], c.get("min_lr", c["learning_rate"] / 10)
+    lr0, min_lr = c["learning_rate"], c.get("min_lr", 6e-5)  # tapegpt train's default
 
     def lr_at(it):
         if it < warmup:

@@ -63,16 +63,25 @@ double measure_gemm_gflops(int64_t n) {
 
 double measure_read_gb_per_s(int64_t megabytes) {
   const int64_t n = megabytes * (1 << 20) / 4;
-  std::vector<float> a(n, 1.0f);  // written once: every page is mapped before timing
+  // From the pool, as the weights are: huge pages where the system gives them (a 4 KB-page
+  // buffer read 25-30% slower here, under the weights' own speed). Written once: every page
+  // is mapped before timing.
+  const std::shared_ptr<float> buffer = pool_alloc(static_cast<size_t>(n));
+  float* a = buffer.get();
+  std::fill_n(a, n, 1.0f);
   const int threads = num_threads();
   std::vector<double> partial(threads);
   double best = 1e30, total = 0.0;
   for (int rep = 0; rep < 5; rep++) {
     auto t0 = Clock::now();
 #pragma omp parallel for schedule(static) num_threads(threads)
-    for (int p = 0; p < threads; p++) {  // Eigen's sum is vectorised; a plain loop is not
-      const int64_t begin = n * p / threads, end = n * (p + 1) / threads;
-      partial[p] = Eigen::Map<const Eigen::ArrayXf>(a.data() + begin, end - begin).sum();
+    for (int p = 0; p < threads; p++) {
+      // 64 floats a step into 64 sums: four vectors' worth of independent adds (a sum of one
+      // chain waits on each add, and read ~15% under the memory's speed here).
+      const int64_t begin = n * p / threads / 64 * 64, end = n * (p + 1) / threads / 64 * 64;
+      Eigen::Array<float, 64, 1> sums = Eigen::Array<float, 64, 1>::Zero();
+      for (int64_t i = begin; i < end; i += 64) sums += Eigen::Map<const Eigen::Array<float, 64, 1>>(a + i);
+      partial[p] = sums.sum();
     }
     best = std::min(best, ms_since(t0));
     for (double s : partial) total += s;  // keeps the sums alive

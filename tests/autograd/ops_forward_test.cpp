@@ -155,10 +155,16 @@ TEST(Forward, DropoutKeepsExpectationAndIsSeeded) {
   Rng a{3, 0}, b{3, 0};
   Tensor y1 = dropout(x, 0.25f, a), y2 = dropout(x, 0.25f, b);
   double total = 0;
+  int64_t zeros = 0;
   for (int64_t i = 0; i < x.numel(); i++) {
     ASSERT_EQ(y1.data()[i], y2.data()[i]);
+    // dropped, or kept and scaled by 1/(1 − p) exactly
+    ASSERT_TRUE(y1.data()[i] == 0.0f || y1.data()[i] == 1.0f / 0.75f) << y1.data()[i];
+    zeros += y1.data()[i] == 0.0f;
     total += y1.data()[i];
   }
+  // A fraction p dropped: 25,000 ± 5 standard deviations (137 each).
+  EXPECT_NEAR(static_cast<double>(zeros), 25000.0, 685.0);
   EXPECT_NEAR(total / x.numel(), 1.0, 0.01);
   EXPECT_EQ(a.offset, 100000u);  // the stream advanced: the next call draws new numbers
 }

@@ -77,7 +77,8 @@ TEST(Json, IntegersAreWrittenWithoutADecimalPoint) {
 
 TEST(Json, MutatedInputNeverCrashes) {
   // Random byte edits of valid documents: each parse either succeeds or throws runtime_error
-  // (run under ASan/UBSan to catch out-of-bounds reads). Same for rebuilding a tokenizer.
+  // (a build with -DTAPEGPT_SANITIZE=ON runs it under ASan/UBSan, which also catch reads out of
+  // bounds; the default build catches crashes only). Same for rebuilding a tokenizer.
   const std::string docs[] = {R"({"kind":"char","eot":false,"vocab":["\n"," ","a","\u00e9"]})",
                               R"({"kind":"bpe","merges":[[97,98],[256,99]]})",
                               R"({"prompt": "english: cat\nfrench:", "completion": " chat"})"};

@@ -173,11 +173,19 @@ TEST(Prepare, AnUnknownCharacterIsReportedAtItsOffsetInTheFile) {
 
 TEST(Prepare, BpeTrainsOnABoundedSample) {
   ScratchDir dir;
-  write_text(dir / "c.txt", sample_corpus(300000, 4));
+  // Past the first 60 KB the text is "zx zx ...": bytes the sample never sees. Trained on the
+  // whole file, "zx" would be the first merge.
+  std::string text = sample_corpus(60000, 4);
+  for (int line = 0; line < 8000; line++) text += "zx zx zx zx zx zx zx zx zx zx\n";
+  write_text(dir / "c.txt", text);
   PrepareOptions o{{dir / "c.txt"}, "bpe", 300, "", dir / "out", 0.1};
   o.bpe_sample_bytes = 50000;
   const PrepareResult r = prepare_corpus(o);
   EXPECT_EQ(r.vocab_size, 300);
+  const Json tok = Json::parse(read_file(dir / "out/tokenizer.json"), "tokenizer.json");
+  for (const Json& merge : tok.at("merges", "t").as_array("t"))
+    for (const Json& id : merge.as_array("t"))
+      EXPECT_TRUE(id.as_int("t") != 'z' && id.as_int("t") != 'x') << "a merge of a byte past the sample";
   const Json meta = Json::parse(read_file(dir / "out/meta.json"), "meta.json");
   EXPECT_EQ(meta.at("bpe_sample_bytes", "m").as_int("m"), 50000);
   EXPECT_EQ(TokenFile::open(dir / "out/train.bin").bytes_per_token(), 2);

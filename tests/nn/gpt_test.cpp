@@ -124,6 +124,29 @@ TEST(GPT, ForwardShapesAndLossNearLogV) {
   EXPECT_EQ(model.wte.weight.grad(), model.flat_grads());
 }
 
+// dropout acts in training only: two training forwards draw other masks (and differ from the
+// model without dropout), two evaluation forwards are the same, and equal that model's.
+TEST(GPT, DropoutOnlyWhileTraining) {
+  GPTConfig c = tiny();
+  c.dropout = 0.5f;
+  GPT model(c, 3);
+  GPTConfig c0 = tiny();
+  GPT plain(c0, 3);  // the same weights, no dropout
+  Ids x{{2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}};
+  NoGrad no_grad;
+  auto logits = [&](GPT& m) {
+    const Tensor l = m.forward(x, nullptr).logits;
+    return std::vector<float>(l.data(), l.data() + l.numel());
+  };
+  const std::vector<float> reference = logits(plain);
+  const std::vector<float> train1 = logits(model), train2 = logits(model);
+  EXPECT_NE(train1, train2);
+  EXPECT_NE(train1, reference);
+  model.set_training(false);
+  EXPECT_EQ(logits(model), reference);
+  EXPECT_EQ(logits(model), reference);
+}
+
 // zero_grad only marks the gradients stale: the next step's ops store instead of adding. After
 // a step that left garbage in every slice, zero_grad + backward must give exactly the
 // gradients of a model whose buffer was really zeroed, accumulate over a second backward, and

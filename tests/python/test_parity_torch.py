@@ -61,6 +61,13 @@ def check(name, cfg, dump, workdir):
         n = int(n)
         g = params[pname].grad.numpy().ravel()
         worst["grad " + pname] = rel_err(grads_c[at:at + n], g)
+        if "c_attn" in pname:
+            # q's and k's gradients can be a few % of v's: each third against its own scale
+            # (floored at 1e-3 of the whole, for a layer whose q, k get none: W = 1).
+            whole = float(np.max(np.abs(g)))
+            for part, (c, t) in zip("qkv", zip(np.split(grads_c[at:at + n], 3), np.split(g, 3))):
+                scale = max(float(np.max(np.abs(t))), 1e-3 * whole, 1e-12)
+                worst[f"grad {pname}[{part}]"] = float(np.max(np.abs(c - t))) / scale
         at += n
     assert at == grads_c.size, "gradient buffer size mismatch"
     for k, e in worst.items():

@@ -22,7 +22,7 @@ HP = dict(batch_size=4, gradient_accumulation_steps=2, stride=3, max_iters=20,
           learning_rate=2e-3, min_lr=2e-4, warmup_iters=5, lr_decay_iters=20,
           weight_decay=0.1, beta1=0.9, beta2=0.99, grad_clip=1.0)
 MODEL = dict(block_size=16, n_layer=2, n_head=2, n_embd=32)
-TOL = 1e-4
+TOL = 1e-5  # observed: ~1e-6 (weight decay off moved the loss 5e-4, eps 1e-6 5e-5)
 
 
 def lr_at(it):

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "autograd/parallel.h"
 #include "autograd/tape.h"
@@ -151,6 +152,32 @@ TEST(Sampling, GreedyTopKTopP) {
   for (int i = 0; i < 50; i++) EXPECT_EQ(sample_token(logits, 5, nucleus, rng), 1);
 }
 
+// The kept tokens are drawn in proportion to their probabilities, renormalised: top_k 2 of the
+// logits above keeps 1 and 3 at odds e^0.1 : 1; probabilities 0.5, 0.3, 0.2 cut at top_p 0.7
+// keep the first two at 5/8 and 3/8 (the nucleus: the smallest set reaching p).
+TEST(Sampling, KeptTokensAreDrawnInProportion) {
+  const int draws = 40000;
+  auto counts = [&](const float* logits, int V, const SampleOptions& o) {
+    std::vector<int> n(V, 0);
+    Rng rng{2, 0};
+    for (int i = 0; i < draws; i++) n[sample_token(logits, V, o, rng)]++;
+    return n;
+  };
+  const float logits[5] = {0.0f, 3.0f, 1.0f, 2.9f, -1.0f};
+  SampleOptions top2;
+  top2.top_k = 2;
+  std::vector<int> n = counts(logits, 5, top2);
+  const double p1 = 1.0 / (1.0 + std::exp(-0.1));  // 0.525
+  EXPECT_EQ(n[0] + n[2] + n[4], 0);
+  EXPECT_NEAR(n[1] / static_cast<double>(draws), p1, 5 * std::sqrt(p1 * (1 - p1) / draws));
+  const float three[3] = {std::log(0.5f), std::log(0.3f), std::log(0.2f)};
+  SampleOptions nucleus;
+  nucleus.top_p = 0.7f;
+  n = counts(three, 3, nucleus);
+  EXPECT_EQ(n[2], 0);
+  EXPECT_NEAR(n[0] / static_cast<double>(draws), 0.625, 5 * std::sqrt(0.625 * 0.375 / draws));
+}
+
 TEST(Generate, SameSeedSameTokensAndStopToken) {
   GPT model(config("dense"));
   model.init_weights(4);
@@ -166,6 +193,48 @@ TEST(Generate, SameSeedSameTokensAndStopToken) {
   auto stopped = generate(model, {1, 2, 3}, o);
   EXPECT_LE(stopped.size(), 6u);
   EXPECT_EQ(stopped.back(), a[5]);
+}
+
+// Past block_size, generation goes on from the newest ⌈T/2⌉ tokens (the KV cache rebuilt from
+// them): greedy tokens equal the argmax of a full forward over that same cropped context, step
+// by step, across two rebuilds. (A near tie, which rounding could break either way, ends the
+// comparison; the weights are scaled up so that ties are rare.)
+TEST(Generate, GoesOnFromTheNewestHalfPastBlockSize) {
+  GPT model(config("dense,local"));
+  model.init_weights(8);
+  for (float* w = model.flat_values(), *end = w + model.flat_size(); w < end; w++) *w *= 8.0f;
+  model.set_training(false);
+  const int64_t T = model.config().block_size;
+  const std::vector<int32_t> prompt = random_tokens(10, 3);
+  SampleOptions greedy;
+  greedy.temperature = 0.0f;
+  greedy.max_new_tokens = 2 * T;
+  const std::vector<int32_t> produced = generate(model, prompt, greedy);
+  ASSERT_EQ(produced.size(), static_cast<size_t>(2 * T));
+  std::vector<int32_t> context = prompt;
+  int64_t compared = 0, rebuilds = 0;
+  for (int32_t token : produced) {
+    const Tensor logits = full_forward_logits(model, context);
+    const float* last = logits.data() + (context.size() - 1) * 31;
+    int best = 0, second = -1;
+    for (int v = 1; v < 31; v++) {
+      if (last[v] > last[best]) {
+        second = best;
+        best = v;
+      } else if (second < 0 || last[v] > last[second]) {
+        second = v;
+      }
+    }
+    if (last[best] - last[second] < 1e-3f) break;
+    ASSERT_EQ(token, best) << "token " << compared;
+    compared++;
+    context.push_back(token);
+    if (static_cast<int64_t>(context.size()) == T + 1) {  // full: the newest half goes on
+      context.erase(context.begin(), context.end() - (T + 1) / 2);
+      rebuilds++;
+    }
+  }
+  EXPECT_GE(rebuilds, 2) << "compared " << compared << " tokens";
 }
 
 // A vocabulary padded past the tokenizer (nanoGPT's 50304 for GPT-2's 50257 tokens): ids past

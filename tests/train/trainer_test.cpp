@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "data/token_file.h"
 #include "tests/scratch_dir.h"
 #include "tests/train/run_command.h"
 #include "train/checkpoint.h"
@@ -90,6 +91,36 @@ TEST_F(TrainerTest, LossGoesDownOnRealText) {
     EXPECT_NE(toml.str().find(line), std::string::npos) << line << " in\n" << toml.str();  // TOML booleans
   EXPECT_TRUE(fs::exists(dir_ + "/straight/ckpt_000040.h5"));
   EXPECT_FALSE(fs::exists(dir_ + "/straight/ckpt_000010.h5"));  // keep_last = 2
+}
+
+// The model learns from context, not just how often each character comes: on held-out text
+// it beats the best a previous-character (bigram) model fitted to the training text can do.
+// (40 steps reach only the unigram's loss; a model with its blocks frozen stays above this.)
+TEST_F(TrainerTest, BeatsABigramModelOnHeldOutText) {
+  Outcome r = run("train " + config() + "--max_iters 1000 --batch_size 16 --learning_rate 1e-2"
+                  " --min_lr 1e-3 --warmup_iters 20 --lr_decay_iters 0 --dropout 0"
+                  " --eval_interval 1000 --eval_iters 0 --log_interval 1000 --out_dir " + dir_ + "/bigram");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream metrics(dir_ + "/bigram/metrics.jsonl");
+  double val_loss = 0;
+  const std::string at_the_end = "{\"step\": 1000, \"val_loss\": ";
+  for (std::string line; std::getline(metrics, line);)
+    if (line.rfind(at_the_end, 0) == 0) val_loss = std::stod(line.substr(at_the_end.size()));
+  // The bigram's cross-entropy on val.bin, with add-one smoothing, counts from train.bin.
+  const TokenFile train = TokenFile::open(dir_ + "/data/train.bin"), val = TokenFile::open(dir_ + "/data/val.bin");
+  const int64_t V = train.vocab_size();
+  std::vector<double> pair(V * V, 1.0), first(V, static_cast<double>(V));
+  const std::vector<int32_t> t = train.read_all(), v = val.read_all();
+  for (size_t i = 0; i + 1 < t.size(); i++) {
+    pair[t[i] * V + t[i + 1]] += 1;
+    first[t[i]] += 1;
+  }
+  double bigram = 0;
+  for (size_t i = 0; i + 1 < v.size(); i++) bigram -= std::log(pair[v[i] * V + v[i + 1]] / first[v[i]]);
+  bigram /= static_cast<double>(v.size() - 1);
+  std::printf("held-out loss: model %.3f, bigram %.3f\n", val_loss, bigram);
+  EXPECT_GT(val_loss, 0.0) << "no step-1000 val_loss in metrics.jsonl";
+  EXPECT_LT(val_loss, bigram - 0.05);
 }
 
 // `prepare --val_fraction 0` (what prepare suggests for a corpus with no line break) writes an
@@ -263,6 +294,7 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   std::ofstream(dir_ + "/mode.toml") << "mode = \"attention\"\n";
   r = run("bench --config " + dir_ + "/mode.toml --steps 1 --warmup 0 --json");
   EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("\"mode\": \"attention\""), std::string::npos) << r.output;
 
   ASSERT_EQ(run("train " + config() + "--max_iters 10 --out_dir " + dir_ + "/shape").status, 0);
   r = run("train " + config() + "--max_iters 20 --n_embd 64 --resume --out_dir " + dir_ + "/shape");
@@ -592,7 +624,14 @@ TEST_F(TrainerTest, SampleIsSeededAndEvalReportsPerplexity) {
   EXPECT_EQ(a.output.rfind("The ", 0), 0u);
   Outcome e = run("eval " + ck + "--data " + dir_ + "/data/val.bin --max_batches 5 --json");
   ASSERT_EQ(e.status, 0) << e.output;
-  EXPECT_NE(e.output.find("\"perplexity\""), std::string::npos) << e.output;
+  // 5 batches of eval's 8 windows of block_size 32; the perplexity is exp(loss).
+  const double loss = testing::json_number(e.output, "loss");
+  EXPECT_NEAR(testing::json_number(e.output, "perplexity"), std::exp(loss), 1e-3 * std::exp(loss)) << e.output;
+  EXPECT_EQ(testing::json_number(e.output, "batches"), 5.0) << e.output;
+  EXPECT_EQ(testing::json_number(e.output, "targets"), 5.0 * 8 * 32) << e.output;
+  EXPECT_GT(loss, 1.0) << e.output;
+  const double uniform = std::log(static_cast<double>(TokenFile::open(dir_ + "/data/val.bin").vocab_size()));
+  EXPECT_LT(loss, uniform) << e.output;  // better than guessing
   // Every token after the first is scored, also past the last whole window (block_size 32)
   // and in a text shorter than one window.
   std::ofstream(dir_ + "/s/45.txt") << "The computer is a moron, said Peter Drucker. ";
@@ -601,6 +640,18 @@ TEST_F(TrainerTest, SampleIsSeededAndEvalReportsPerplexity) {
   EXPECT_NE(e.output.find("\"batches\": 1, \"targets\": 44}"), std::string::npos) << e.output;
   e = run("eval " + ck + "--data " + dir_ + "/s/10.txt --json");
   EXPECT_NE(e.output.find("\"batches\": 1, \"targets\": 9}"), std::string::npos) << e.output;
+  // inspect: what the checkpoint holds (best.h5 of 10 steps of 4 × 32 tokens, dropout 0.1).
+  Outcome i = run("inspect " + dir_ + "/s/best.h5");
+  ASSERT_EQ(i.status, 0) << i.output;
+  const int64_t V = TokenFile::open(dir_ + "/data/val.bin").vocab_size();
+  const std::string params = std::to_string(load_model(dir_ + "/s/best.h5")->num_parameters());
+  for (const std::string& line :
+       {"config      vocab_size=" + std::to_string(V) + " block_size=32 n_layer=2 n_head=2 n_embd=32 bias=true dropout=0.1\n",
+        std::string("attention   \"dense\" (window 128): dense dense\n"),
+        " " + params + "  (lm_head.weight tied to transformer.wte.weight)\n",
+        std::string("state       step=10 tokens_seen=1280 best_val_loss="),
+        std::string("optimizer   AdamW moments stored\n")})
+    EXPECT_NE(i.output.find(line), std::string::npos) << line << "\nin\n" << i.output;
   // One token has nothing to predict.
   std::ofstream(dir_ + "/s/1.txt") << "T";
   e = run("eval " + ck + "--data " + dir_ + "/s/1.txt");

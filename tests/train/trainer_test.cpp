@@ -91,6 +91,18 @@ TEST_F(TrainerTest, LossGoesDownOnRealText) {
     EXPECT_NE(toml.str().find(line), std::string::npos) << line << " in\n" << toml.str();  // TOML booleans
   EXPECT_TRUE(fs::exists(dir_ + "/straight/ckpt_000040.h5"));
   EXPECT_FALSE(fs::exists(dir_ + "/straight/ckpt_000010.h5"));  // keep_last = 2
+  // best.h5 records the lowest validation loss of the evaluations after step 0.
+  std::ifstream metrics(dir_ + "/straight/metrics.jsonl");
+  double lowest = 1e30;
+  int evaluations = 0;
+  for (std::string line; std::getline(metrics, line);) {
+    const size_t at = line.find("\"val_loss\": ");
+    if (at == std::string::npos || line.rfind("{\"step\": 0,", 0) == 0) continue;
+    lowest = std::min(lowest, std::stod(line.substr(at + 12)));
+    evaluations++;
+  }
+  EXPECT_EQ(evaluations, 4);  // steps 10, 20, 30, 40
+  EXPECT_NEAR(read_checkpoint(dir_ + "/straight/best.h5").state.best_val_loss, lowest, 1e-6 * lowest);
 }
 
 // The model learns from context, not just how often each character comes: on held-out text

@@ -37,7 +37,9 @@ void run_bench(const BenchArgs& a) {
   require_at_least("bench: --prompt_len", a.prompt_len, 1);
   require_at_least("bench: --gen_tokens", a.gen_tokens, 1);
   require_at_least("bench: --top_k", a.top_k, 0);
-  validate(a.train);  // the training options a config file may hold: checked as `train` does
+  TrainConfig checked = a.train;  // the training options a config file may hold: checked as
+  checked.decay_lr = false;       // `train` does, but for the schedule (bench's rate is constant)
+  validate(checked);
   GPTConfig model = a.train.model;
   const int64_t batch_size = a.train.batch_size;
   if (model.vocab_size == 0 && a.train.dataset.empty())

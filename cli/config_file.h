@@ -6,6 +6,7 @@
 // would need a [train] section; this keeps config keys and option names the same word.)
 #pragma once
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -58,7 +59,9 @@ inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path, c
     if (line[0] == '[') {
       const size_t close = line.find(']');
       section = close == std::string::npos ? "" : trim(line.substr(1, close - 1)) + ".";
-      if (section == "default.") section = "";  // CLI11's name for the top level
+      std::string lower = section;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == "default.") section = "";  // CLI11's name for the top level, in any case
       continue;
     }
     const size_t eq = line.find('=');

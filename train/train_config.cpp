@@ -1,6 +1,7 @@
 #include "train/train_config.h"
 
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -38,9 +39,11 @@ void validate(const TrainConfig& c) {
   in_range("beta2", c.beta2, 0.0f, std::nextafter(1.0f, 0.0f), "[0, 1)");
   in_range("grad_clip", c.grad_clip, 0.0f, kHuge, "[0, inf) (0: off)");
   // The cosine "decay" would raise the rate over the run.
-  if (c.decay_lr && c.min_lr > c.learning_rate)
-    fail("min_lr=" + std::to_string(c.min_lr) + " is above learning_rate=" +
-         std::to_string(c.learning_rate) + ": the decay would raise the learning rate (lower min_lr, or decay_lr = false)");
+  if (c.decay_lr && c.min_lr > c.learning_rate) {
+    char what[160];  // %g: 1e-07, not to_string's 0.000000
+    std::snprintf(what, sizeof what, "min_lr=%g is above learning_rate=%g", c.min_lr, c.learning_rate);
+    fail(std::string(what) + ": the decay would raise the learning rate (lower min_lr, or decay_lr = false)");
+  }
   if (!c.dataset.empty() && !c.pairs.empty())
     fail("give `dataset` or `pairs`, not both (" + c.dataset + ", " + c.pairs + ")");
   // Options of the other kind of data are refused, not ignored: the user expected them to matter.

@@ -2,7 +2,7 @@
 """Training parity: `tapegpt train` and a PyTorch AdamW loop, started from the same weights (an
 HDF5 checkpoint) on the same batches (sequential order) with the same hyper-parameters (warm-up
 + cosine LR, gradient accumulation, clipping, weight decay groups), log the same loss for each
-of the first 20 steps (|diff| <= 1e-4).
+of the first 20 steps (|diff| <= 1e-5).
 
 Run by CTest: test_train_parity_torch.py --tapegpt PATH --workdir DIR
 """

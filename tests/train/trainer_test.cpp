@@ -287,6 +287,7 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
       {"learning_rate = -1", "learning_rate must be in [0, inf)"},
       // CLI11's [default] section is the top level: its keys get the same checks.
       {"[default]\nwarmup_iters = \"3\"", "'warmup_iters' takes a number"},
+      {"[DEFAULT]\nwarmup_iters = \"3\"", "'warmup_iters' takes a number"},
       {"warmup_iters = 3\n[default]\nwarmup_iters = 4", "'warmup_iters' is set 2 times"},
       // Typed as true or false, not a number's prefix.
       {"bias = 7x", "bad value for 'bias': --bias: true or false, got '7x'"},

@@ -9,6 +9,8 @@
 #include "cli/commands.h"
 #include "cli/config_file.h"
 #include "cli/train_options.h"
+#include "train/checkpoint.h"
+#include "train/out_dir.h"
 #include "train/trainer.h"
 
 namespace tg::cli {
@@ -23,10 +25,25 @@ struct TrainArgs {
 void run(CLI::App* cmd, const TrainArgs& args) {
   // Fills the options bound to args with the file's keys.
   const std::set<std::string> from_file = apply_config_file(cmd, *args.config_file);
+  const bool seed_asked = cmd->get_option("--seed")->count() > 0;
+  // A resumed run continues the run in out_dir: what neither the command line nor the config
+  // file sets comes from the config its newest checkpoint recorded, not from the defaults
+  // (`train --out_dir O --resume --max_iters 8` keeps the run's batch, rates, data, ...).
+  if (args.resume)
+    for (auto& [step, path] : checkpoints_in(args.config.out_dir)) {
+      Checkpoint ck;
+      try {
+        ck = read_checkpoint(path);
+      } catch (const std::exception&) {
+        continue;  // (the trainer skips it too, and says so)
+      }
+      if (!ck.run_config.empty()) apply_config_text(cmd, ck.run_config, path + " (its run config)", false);
+      break;
+    }
   TrainConfig config = args.config;
   if (cmd->get_name() == "finetune" && config.init.empty())
     throw std::invalid_argument("finetune: `init` (the checkpoint to start from) is required");
-  config.seed_asked = cmd->get_option("--seed")->count() > 0;
+  config.seed_asked = seed_asked;
   config.asked_model_options.clear();  // only what was given is checked on --resume
   for (const std::string& key : GPTConfig::shape_option_names())
     if (cmd->get_option("--" + key)->count() > 0) config.asked_model_options.push_back(key);

@@ -87,6 +87,9 @@ inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path, c
   return keys;
 }
 
+inline std::set<std::string> apply_config_text(CLI::App* cmd, const std::string& text,
+                                               const std::string& path, bool unknown_keys);
+
 // Returns the keys whose values came from the file (not overridden on the command line).
 inline std::set<std::string> apply_config_file(CLI::App* cmd, const std::string& path) {
   std::set<std::string> applied;
@@ -99,6 +102,19 @@ inline std::set<std::string> apply_config_file(CLI::App* cmd, const std::string&
   std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   // An editor's UTF-8 byte-order mark would become part of the first key's name.
   if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+  // A binary file (a checkpoint given by mistake) would be read as keys of raw bytes.
+  const size_t nul = text.find('\0');
+  if (nul != std::string::npos)
+    throw std::runtime_error(path + ": not a text file (a NUL byte at offset " + std::to_string(nul) +
+                             "); --config takes a TOML file");
+  return apply_config_text(cmd, text, path, /*unknown_keys=*/true);
+}
+
+// The same for TOML text that `where` holds: a checkpoint's recorded run config, whose keys
+// (unknown_keys false) may include ones this version no longer has; they are passed over.
+inline std::set<std::string> apply_config_text(CLI::App* cmd, const std::string& text,
+                                               const std::string& path, bool unknown_keys) {
+  std::set<std::string> applied;
   std::vector<CLI::ConfigItem> items;
   try {
     std::istringstream in(text);
@@ -111,6 +127,7 @@ inline std::set<std::string> apply_config_file(CLI::App* cmd, const std::string&
     if (item.name == "++" || item.name == "--") continue;  // section open/close markers
     const std::string key = item.fullname();
     CLI::Option* opt = cmd->get_option_no_throw("--" + key);
+    if ((!opt || key == "config") && !unknown_keys) continue;
     if (!opt || key == "config")
       throw std::runtime_error(path + ": unknown key '" + key + "' (see `tapegpt " +
                                cmd->get_name() + " --help` for the keys)");

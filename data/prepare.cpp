@@ -179,6 +179,13 @@ PrepareResult prepare_corpus(const PrepareOptions& opt, std::ostream* log) {
   int64_t total = 0;
   for (const std::string& p : opt.inputs) {
     Source s{p, file_size(p), total};
+    // The new files replace what out holds: an input among them would be lost.
+    for (const char* written : {"train.bin", "val.bin", "tokenizer.json", "meta.json"}) {
+      std::error_code ec;
+      if (std::filesystem::equivalent(p, std::filesystem::path(opt.out_dir) / written, ec))
+        throw std::invalid_argument("prepare: input " + p + " is the " + written + " that --out " +
+                                    opt.out_dir + " gets: it would be replaced (write elsewhere)");
+    }
     total += s.bytes;
     srcs.push_back(s);
   }

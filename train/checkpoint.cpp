@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -378,7 +379,12 @@ void load_weights(const std::string& path, GPT& model) {
   Handle file = open_file(path);
   Handle g = open_group(file, "model", path);
   const NamedTensors params = model.named_parameters();
-  for (auto& [name, t] : params) read_floats(g, name, t.data(), t.shape(), path, "model");
+  for (auto& [name, t] : params) {
+    read_floats(g, name, t.data(), t.shape(), path, "model");
+    // A NaN or Inf would surface later as "training diverged" or NaN logits, blaming the wrong thing.
+    if (!std::all_of(t.data(), t.data() + t.numel(), [](float w) { return std::isfinite(w); }))
+      fail(path, "model/" + name + " holds NaN or Inf values");
+  }
   // Weights the model has no place for (biases under bias=false, a layer past n_layer) mean the
   // config does not describe the file: loading the rest would be a different model.
   H5G_info_t info;

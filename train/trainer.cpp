@@ -69,10 +69,14 @@ std::string json_number(double v) {
 }  // namespace
 
 Trainer::Trainer(const TrainConfig& config, bool resume) : config_(config) {
+  if (config_.out_dir.empty()) throw std::invalid_argument("out_dir: no directory given");
   if (fs::exists(config_.out_dir) && !fs::is_directory(config_.out_dir))
     throw std::runtime_error("out_dir " + config_.out_dir + " exists and is not a directory");
   if (!fs::is_directory(config_.out_dir)) validate(config_);  // a new directory only for a run
-  fs::create_directories(config_.out_dir);
+  std::error_code made;
+  fs::create_directories(config_.out_dir, made);
+  if (made)
+    throw std::runtime_error("out_dir " + config_.out_dir + ": cannot create (" + made.message() + ")");
   out_dir_lock_ = lock_out_dir(config_.out_dir);
   try {
     // A run that a killed fresh run set aside comes back first, even when this command then
@@ -111,6 +115,9 @@ Trainer::~Trainer() { ::close(out_dir_lock_); }
 
 void Trainer::setup_model(bool resume) {
   std::string resume_from = resume ? latest_checkpoint(config_.out_dir) : "";
+  if (resume && resume_from.empty() && !checkpoints_in(config_.out_dir).empty())
+    throw std::runtime_error("--resume: no readable checkpoint in " + config_.out_dir +
+                             " (each was skipped, above); a new run there would replace them");
   if (resume && resume_from.empty())
     throw std::runtime_error("--resume: no checkpoint in " + config_.out_dir +
                              " to resume from (without --resume, a new run starts there)");

@@ -229,6 +229,12 @@ TEST(PrepareCli, GoodRunAndFriendlyErrors) {
   expect_error("--input " + sh(d + "ok.txt") + " " + sh(d + "latin1.txt") + " --tokenizer char --out " + sh(d + "o"),
                d + "latin1.txt: invalid UTF-8 byte 0xE9 at byte offset 3 (line 1); the char tokenizer needs UTF-8 text (use "
                    "bpe or gpt2 for bytes)");
+  // An input that is one of the files --out gets would be replaced by it.
+  std::filesystem::create_directories(d + "o4");
+  write_text(d + "o4/train.bin", sample_corpus(2000, 2));
+  expect_error("--input " + sh(d + "o4/train.bin") + " --tokenizer char --out " + sh(d + "o4"),
+               "prepare: input " + d + "o4/train.bin is the train.bin that --out " + d +
+                   "o4 gets: it would be replaced (write elsewhere)");
   // A pipe or device reports no size and cannot be read twice: named, not taken as empty.
   expect_error("--input " + sh(d + "ok.txt") + " /dev/null --tokenizer bpe --vocab_size 300 --out " + sh(d + "o"),
                "/dev/null: is not a regular file (a pipe or a device); save it to a file first");

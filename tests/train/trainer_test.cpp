@@ -187,6 +187,23 @@ TEST_F(TrainerTest, ResumeIsBitExact) {
   EXPECT_TRUE(same_weights(dir_ + "/a/ckpt_000040.h5", dir_ + "/b/ckpt_000040.h5"));
 }
 
+// `--resume` with only out_dir and a new max_iters continues the run as it was configured (the
+// config its checkpoint recorded), not with the defaults: the same losses as one straight run.
+TEST_F(TrainerTest, ResumeTakesWhatItIsNotToldFromTheRun) {
+  const std::string settings = "--batch_size 6 --learning_rate 2e-3 --lr_decay_iters 40 ";
+  Outcome r = run("train " + config() + settings + "--max_iters 40 --out_dir " + dir_ + "/ra");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run("train " + config() + settings + "--max_iters 20 --out_dir " + dir_ + "/rb");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run("train --out_dir " + dir_ + "/rb --resume --max_iters 40");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(losses(dir_ + "/ra"), losses(dir_ + "/rb"));
+  std::stringstream toml;
+  toml << std::ifstream(dir_ + "/rb/config.toml").rdbuf();
+  for (const char* line : {"\nbatch_size=6\n", "\nlearning_rate=2e-3\n", "\nmax_iters=40\n", "\nseed=7\n"})
+    EXPECT_NE(toml.str().find(line), std::string::npos) << line << " in\n" << toml.str();
+}
+
 TEST_F(TrainerTest, ResumesAfterSigkillBetweenCheckpoints) {
   // 200 steps: on a fast machine a step takes ~2 ms, and with 40 the killed run had sometimes
   // finished them all before the kill landed, which left nothing to resume.
@@ -584,7 +601,9 @@ TEST_F(TrainerTest, TokenizeAndExamplesTakeACheckpointsTokenizer) {
 
 // Weights that are not finite give a loss that is not a number: eval says so and fails
 // instead of printing "nan" with exit status 0.
-TEST_F(TrainerTest, EvalRefusesALossThatIsNotFinite) {
+// A checkpoint holding NaN weights is refused when loaded, naming the file and the weight (it
+// used to surface as "training diverged (lower learning_rate?)", or as NaN logits mid-sample).
+TEST_F(TrainerTest, NonFiniteWeightsAreRefusedOnLoad) {
   const std::string out = dir_ + "/nan";
   ASSERT_EQ(run("train " + config() + "--max_iters 2 --out_dir " + out).status, 0);
   Outcome r = run("eval --checkpoint " + out + "/best.h5 --data " + dir_ + "/data/val.bin");
@@ -594,10 +613,36 @@ TEST_F(TrainerTest, EvalRefusesALossThatIsNotFinite) {
   Checkpoint extras;  // weights and tokenizer only
   extras.tokenizer_json = read_checkpoint(out + "/best.h5").tokenizer_json;
   save_checkpoint(out + "/nan.h5", *model, extras);
-  r = run("eval --checkpoint " + out + "/nan.h5 --data " + dir_ + "/data/val.bin");
-  EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_NE(r.output.find("nan.h5: the loss on"), std::string::npos) << r.output;
-  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  for (const std::string& command :
+       {"eval --checkpoint " + out + "/nan.h5 --data " + dir_ + "/data/val.bin",
+        "sample --checkpoint " + out + "/nan.h5 --prompt 'The '",
+        "finetune " + config() + "--init " + out + "/nan.h5 --max_iters 2 --out_dir " + out + "/ft"}) {
+    r = run(command);
+    EXPECT_EQ(r.status, 1) << command << "\n" << r.output;
+    EXPECT_NE(r.output.find("nan.h5: model/transformer.wte.weight holds NaN or Inf values"), std::string::npos)
+        << command << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  }
+}
+
+// Files that are not what the option wants: one-line errors naming them, nothing read forever.
+TEST_F(TrainerTest, FilesThatAreNotWhatTheOptionWants) {
+  const std::string out = dir_ + "/notwhat";
+  ASSERT_EQ(run("train " + config() + "--max_iters 2 --out_dir " + out).status, 0);
+  fs::create_directories(out + "/damaged");
+  std::ofstream(out + "/damaged/ckpt_000002.h5") << "not HDF5";
+  const std::pair<std::string, std::string> cases[] = {
+      {"train --config " + kBinary, kBinary + ": not a text file (a NUL byte at offset"},
+      {"sample --checkpoint " + out + "/best.h5 --prompt_file /dev/zero", "/dev/zero: is a device, expected a file"},
+      {"train " + config() + "--out_dir ''", "out_dir: no directory given"},
+      {"train " + config() + "--out_dir " + out + "/best.h5/sub", "best.h5/sub: cannot create (Not a directory)"},
+      {"train " + config() + "--resume --max_iters 4 --out_dir " + out + "/damaged",
+       "no readable checkpoint in " + out + "/damaged"}};
+  for (const auto& [command, says] : cases) {
+    Outcome r = run(command);
+    EXPECT_EQ(r.status, 1) << command << "\n" << r.output;
+    EXPECT_NE(r.output.find(says), std::string::npos) << command << "\n" << r.output;
+  }
 }
 
 TEST_F(TrainerTest, FinetuneFreezesWhatItIsTold) {

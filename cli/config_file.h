@@ -7,6 +7,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -128,9 +129,16 @@ inline std::set<std::string> apply_config_text(CLI::App* cmd, const std::string&
     const std::string key = item.fullname();
     CLI::Option* opt = cmd->get_option_no_throw("--" + key);
     if ((!opt || key == "config") && !unknown_keys) continue;
-    if (!opt || key == "config")
-      throw std::runtime_error(path + ": unknown key '" + key + "' (see `tapegpt " +
+    if (!opt || key == "config") {
+      std::string shown;  // control bytes as \xNN: a key of raw bytes must not reach the terminal
+      for (unsigned char c : key) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\x%02X", c);
+        shown += c < 0x20 || c == 0x7F ? std::string(hex) : std::string(1, static_cast<char>(c));
+      }
+      throw std::runtime_error(path + ": unknown key '" + shown + "' (see `tapegpt " +
                                cmd->get_name() + " --help` for the keys)");
+    }
     const KeyLines seen = lines.count(key) ? lines.at(key) : KeyLines{};
     if (seen.count > 1)
       throw std::runtime_error(path + ": '" + key + "' is set " + std::to_string(seen.count) +

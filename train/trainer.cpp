@@ -157,6 +157,13 @@ void Trainer::setup_model(bool resume) {
       if (!ck.has_state || !ck.has_optimizer)
         throw std::runtime_error(resume_from + ": not a training checkpoint (no state/optimizer)");
       state_ = ck.state;
+      // --resume picks the newest by name: a file named for another step than it holds (copied
+      // by hand) would be picked again on every resume, and the run's newer ones pruned.
+      for (auto& [named_step, path] : checkpoints_in(config_.out_dir))
+        if (path == resume_from && named_step != state_.iteration)
+          throw std::runtime_error(resume_from + ": named for step " + std::to_string(named_step) +
+                                   " but holds step " + std::to_string(state_.iteration) +
+                                   " (rename or remove it)");
       if (config_.seed_asked && config_.seed != state_.data_seed)
         throw std::invalid_argument(
             "seed=" + std::to_string(config_.seed) + ": the run in " + config_.out_dir +

@@ -308,7 +308,9 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
       {"warmup_iters = 3\n[default]\nwarmup_iters = 4", "'warmup_iters' is set 2 times"},
       // Typed as true or false, not a number's prefix.
       {"bias = 7x", "bad value for 'bias': --bias: true or false, got '7x'"},
-      {"resume = 7x", "bad value for 'resume': --resume: true or false, got '7x'"}};
+      {"resume = 7x", "bad value for 'resume': --resume: true or false, got '7x'"},
+      // A control byte in a key is shown, not sent to the terminal.
+      {"ma\x1bx = 3", "unknown key 'ma\\x1Bx'"}};
   for (const auto& [lines, says] : refused) {
     std::ofstream(dir_ + "/typed.toml") << lines << "\n";
     r = run("train --config " + dir_ + "/typed.toml --dataset " + dir_ + "/data");
@@ -631,13 +633,17 @@ TEST_F(TrainerTest, FilesThatAreNotWhatTheOptionWants) {
   ASSERT_EQ(run("train " + config() + "--max_iters 2 --out_dir " + out).status, 0);
   fs::create_directories(out + "/damaged");
   std::ofstream(out + "/damaged/ckpt_000002.h5") << "not HDF5";
+  fs::create_directories(out + "/renamed");
+  fs::copy_file(out + "/ckpt_000002.h5", out + "/renamed/ckpt_000010.h5");
   const std::pair<std::string, std::string> cases[] = {
       {"train --config " + kBinary, kBinary + ": not a text file (a NUL byte at offset"},
       {"sample --checkpoint " + out + "/best.h5 --prompt_file /dev/zero", "/dev/zero: is a device, expected a file"},
       {"train " + config() + "--out_dir ''", "out_dir: no directory given"},
       {"train " + config() + "--out_dir " + out + "/best.h5/sub", "best.h5/sub: cannot create (Not a directory)"},
       {"train " + config() + "--resume --max_iters 4 --out_dir " + out + "/damaged",
-       "no readable checkpoint in " + out + "/damaged"}};
+       "no readable checkpoint in " + out + "/damaged"},
+      {"train " + config() + "--resume --max_iters 12 --out_dir " + out + "/renamed",
+       "renamed/ckpt_000010.h5: named for step 10 but holds step 2"}};
   for (const auto& [command, says] : cases) {
     Outcome r = run(command);
     EXPECT_EQ(r.status, 1) << command << "\n" << r.output;

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "data/file_util.h"
 #include "data/tokenizer.h"
+#include "data/utf8.h"
 #include "train/checkpoint.h"
 
 namespace tg::cli {
@@ -24,7 +25,7 @@ struct TokenizeOptions {
 
 std::vector<int32_t> parse_ids(const std::string& s, const std::string& where) {
   std::vector<int32_t> ids;
-  size_t i = s.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // an editor's byte-order mark
+  size_t i = utf8::bom_length(s);
   while (i < s.size()) {
     if (std::isspace(static_cast<unsigned char>(s[i]))) {
       ++i;

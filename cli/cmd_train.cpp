@@ -29,17 +29,10 @@ void run(CLI::App* cmd, const TrainArgs& args) {
   // A resumed run continues the run in out_dir: what neither the command line nor the config
   // file sets comes from the config its newest checkpoint recorded, not from the defaults
   // (`train --out_dir O --resume --max_iters 8` keeps the run's batch, rates, data, ...).
-  if (args.resume)
-    for (auto& [step, path] : checkpoints_in(args.config.out_dir)) {
-      Checkpoint ck;
-      try {
-        ck = read_checkpoint(path);
-      } catch (const std::exception&) {
-        continue;  // (the trainer skips it too, and says so)
-      }
-      if (!ck.run_config.empty()) apply_config_text(cmd, ck.run_config, path + " (its run config)", false);
-      break;
-    }
+  // (The trainer names the unreadable checkpoints it skips.)
+  const std::string newest = args.resume ? latest_checkpoint(args.config.out_dir, /*say_skipped=*/false) : "";
+  if (!newest.empty())
+    apply_config_text(cmd, read_checkpoint(newest).run_config, newest + " (its run config)", false);
   TrainConfig config = args.config;
   if (cmd->get_name() == "finetune" && config.init.empty())
     throw std::invalid_argument("finetune: `init` (the checkpoint to start from) is required");

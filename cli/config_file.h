@@ -9,14 +9,15 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "data/file_util.h"
+#include "data/utf8.h"
 
 namespace tg::cli {
 
@@ -88,31 +89,9 @@ inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path, c
   return keys;
 }
 
-inline std::set<std::string> apply_config_text(CLI::App* cmd, const std::string& text,
-                                               const std::string& path, bool unknown_keys);
-
-// Returns the keys whose values came from the file (not overridden on the command line).
-inline std::set<std::string> apply_config_file(CLI::App* cmd, const std::string& path) {
-  std::set<std::string> applied;
-  if (path.empty()) return applied;
-  if (std::filesystem::is_directory(path))
-    throw std::runtime_error(path + ": is a directory, expected a TOML config file");
-  if (!std::filesystem::is_regular_file(path))
-    throw std::runtime_error(path + ": config file not found");
-  std::ifstream file(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  // An editor's UTF-8 byte-order mark would become part of the first key's name.
-  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
-  // A binary file (a checkpoint given by mistake) would be read as keys of raw bytes.
-  const size_t nul = text.find('\0');
-  if (nul != std::string::npos)
-    throw std::runtime_error(path + ": not a text file (a NUL byte at offset " + std::to_string(nul) +
-                             "); --config takes a TOML file");
-  return apply_config_text(cmd, text, path, /*unknown_keys=*/true);
-}
-
-// The same for TOML text that `where` holds: a checkpoint's recorded run config, whose keys
-// (unknown_keys false) may include ones this version no longer has; they are passed over.
+// Sets the options that TOML `text` from `path` names (a config file's, or a checkpoint's recorded
+// run config, whose keys, with unknown_keys false, may include ones this version no longer has:
+// they are passed over); an option the command line gave keeps its value. Returns the keys set.
 inline std::set<std::string> apply_config_text(CLI::App* cmd, const std::string& text,
                                                const std::string& path, bool unknown_keys) {
   std::set<std::string> applied;
@@ -161,6 +140,24 @@ inline std::set<std::string> apply_config_text(CLI::App* cmd, const std::string&
     applied.insert(key);
   }
   return applied;
+}
+
+// Returns the keys whose values came from the file (not overridden on the command line).
+inline std::set<std::string> apply_config_file(CLI::App* cmd, const std::string& path) {
+  if (path.empty()) return {};
+  if (std::filesystem::is_directory(path))
+    throw std::runtime_error(path + ": is a directory, expected a TOML config file");
+  if (!std::filesystem::is_regular_file(path))
+    throw std::runtime_error(path + ": config file not found");
+  std::string text = read_file(path);
+  // An editor's UTF-8 byte-order mark would become part of the first key's name.
+  text.erase(0, utf8::bom_length(text));
+  // A binary file (a checkpoint given by mistake) would be read as keys of raw bytes.
+  const size_t nul = text.find('\0');
+  if (nul != std::string::npos)
+    throw std::runtime_error(path + ": not a text file (a NUL byte at offset " + std::to_string(nul) +
+                             "); --config takes a TOML file");
+  return apply_config_text(cmd, text, path, /*unknown_keys=*/true);
 }
 
 // Runs `body`; an std::invalid_argument whose message names keys the config file set

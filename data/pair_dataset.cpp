@@ -6,6 +6,7 @@
 
 #include "data/file_util.h"
 #include "data/json.h"
+#include "data/utf8.h"
 
 namespace tg {
 namespace {
@@ -41,7 +42,7 @@ std::vector<PromptCompletion> read_prompt_completion_file(const std::string& pat
   const bool jsonl = std::filesystem::path(path).extension() != ".tsv";
   const std::string text = read_file(path);
   std::vector<PromptCompletion> pairs;
-  size_t start = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // a byte-order mark is not the prompt
+  size_t start = utf8::bom_length(text);  // a byte-order mark is not the prompt
   int64_t line = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);

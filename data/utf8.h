@@ -24,6 +24,10 @@ size_t find_invalid(std::string_view s);
 // point that keeps a partially read code point for the next chunk.
 size_t complete_prefix(std::string_view s);
 
+// 3 when s starts with a UTF-8 byte-order mark (an editor's, before a config, ids or pairs
+// file's first line), else 0.
+inline size_t bom_length(std::string_view s) { return s.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0; }
+
 // "'é' (U+00E9)" — a printable description of a code point for error messages.
 std::string describe(char32_t cp);
 

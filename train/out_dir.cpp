@@ -32,13 +32,13 @@ std::vector<std::pair<int64_t, std::string>> checkpoints_in(const std::string& d
   return found;
 }
 
-std::string latest_checkpoint(const std::string& dir) {
+std::string latest_checkpoint(const std::string& dir, bool say_skipped) {
   for (auto& [step, path] : checkpoints_in(dir)) {
     try {
       read_checkpoint(path);
       return path;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "tapegpt: skipping unreadable checkpoint %s\n", e.what());
+      if (say_skipped) std::fprintf(stderr, "tapegpt: skipping unreadable checkpoint %s\n", e.what());
     }
   }
   return "";

@@ -13,8 +13,9 @@ namespace tg {
 // Steps and paths of the ckpt_<step>.h5 files in dir, newest first.
 std::vector<std::pair<int64_t, std::string>> checkpoints_in(const std::string& dir);
 
-// The newest complete checkpoint ckpt_<step>.h5 in dir, or "" when there is none.
-std::string latest_checkpoint(const std::string& dir);
+// The newest complete checkpoint ckpt_<step>.h5 in dir, or "" when there is none; each
+// unreadable newer one is skipped, and named on stderr when say_skipped.
+std::string latest_checkpoint(const std::string& dir, bool say_skipped = true);
 
 // The checkpoints in out_dir that a fresh run there replaces: every ckpt_<step>.h5, and best.h5.
 std::vector<std::filesystem::path> replaced_by_a_new_run(const std::string& out_dir);

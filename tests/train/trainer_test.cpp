@@ -686,6 +686,15 @@ TEST_F(TrainerTest, SampleIsSeededAndEvalReportsPerplexity) {
   EXPECT_EQ(a.output, b.output);
   EXPECT_NE(a.output, c.output);
   EXPECT_EQ(a.output.rfind("The ", 0), 0u);
+  // --num_samples: samples with seeds 3, 4, ... between separators; --prompt_file's text as the
+  // prompt. Sample k is what --seed 3+k gives alone.
+  std::ofstream(dir_ + "/s/prompt.txt") << "The ";
+  Outcome three = run("sample " + ck + "--prompt_file " + dir_ + "/s/prompt.txt --max_new_tokens 40 --seed 3 --num_samples 3");
+  ASSERT_EQ(three.status, 0) << three.output;
+  const std::string separator = "\n---------------\n";
+  EXPECT_EQ(three.output, a.output + separator + c.output + separator +
+                              run("sample " + ck + "--prompt 'The ' --max_new_tokens 40 --seed 5").output)
+      << three.output;
   Outcome e = run("eval " + ck + "--data " + dir_ + "/data/val.bin --max_batches 5 --json");
   ASSERT_EQ(e.status, 0) << e.output;
   // 5 batches of eval's 8 windows of block_size 32; the perplexity is exp(loss).

@@ -11,10 +11,11 @@
 namespace tg {
 
 std::string read_file(const std::string& path) {
-  if (is_directory(path)) throw std::runtime_error(path + ": is a directory, expected a file");
+  struct stat st;  // (a path that is not there: fopen below says so)
+  const bool known = ::stat(path.c_str(), &st) == 0;
+  if (known && S_ISDIR(st.st_mode)) throw std::runtime_error(path + ": is a directory, expected a file");
   // A device (/dev/zero) never ends: read whole, it would fill the memory. (A pipe may.)
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+  if (known && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
     throw std::runtime_error(path + ": is a device, expected a file");
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");

@@ -157,7 +157,6 @@ BenchResult bench_training(const GPTConfig& c, const BenchStep& step, int64_t st
   r.fresh_buffers_steady = static_cast<int64_t>(pool_stats().fresh_allocations - fresh_before);
   r.page_faults_per_step = static_cast<double>(minor_page_faults() - faults_before) / steps;
   r.params = model.num_parameters();
-  r.batch_size = B;
   r.block_size = T;
   r.step = step;
   r.steps = steps;
@@ -241,7 +240,7 @@ std::string bench_json(const GPTConfig& c, const BenchResult& r) {
   o.precision(6);
   o << "{\"impl\": \"tapegpt\", \"n_layer\": " << c.n_layer << ", \"n_head\": " << c.n_head
     << ", \"n_embd\": " << c.n_embd << ", \"block_size\": " << r.block_size
-    << ", \"batch_size\": " << r.batch_size
+    << ", \"batch_size\": " << r.step.batch_size
     << ", \"gradient_accumulation_steps\": " << r.step.accumulation
     << ", \"grad_clip\": " << r.step.grad_clip << ", \"dropout\": " << c.dropout
     << ", \"vocab_size\": " << c.vocab_size

@@ -20,8 +20,8 @@ struct BenchStep {
 };
 
 struct BenchResult {
-  int64_t params = 0, batch_size = 0, block_size = 0, steps = 0, threads = 0;
-  BenchStep step;  // what was timed
+  int64_t params = 0, block_size = 0, steps = 0, threads = 0;
+  BenchStep step;  // what was timed (its batch_size too)
   double step_ms_median = 0, step_ms_min = 0;
   double fwd_ms_median = 0, bwd_ms_median = 0, opt_ms_median = 0;
   double tokens_per_s = 0;

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
+#include <type_traits>
 
 #include "data/file_util.h"
 
@@ -110,22 +112,47 @@ Handle open_single_attr(hid_t obj, const char* name, const std::string& path,
   return attr;
 }
 
+// A number attribute, read as the kind it was stored as. HDF5's conversions would otherwise
+// clamp without a word: a negative count to 0 as unsigned, 2^63 to INT64_MAX as signed, and a
+// float to an integer by truncation.
 template <typename T>
-T read_attr_num(hid_t obj, const char* name, hid_t mem_type, const std::string& path,
-                const std::string& where) {
+T read_attr_num(hid_t obj, const char* name, const std::string& path, const std::string& where) {
+  const std::string attr_name = where + "/" + name;
   Handle attr = open_single_attr(obj, name, path, where);
-  T v{};
-  if (H5Aread(attr, mem_type, &v) < 0) fail(path, "cannot read attribute " + where + "/" + name);
-  return v;
+  Handle type(H5Aget_type(attr), H5Tclose);
+  const H5T_class_t kind = H5Tget_class(type);
+  auto read = [&](hid_t mem_type, void* into) {
+    if (H5Aread(attr, mem_type, into) < 0) fail(path, "cannot read attribute " + attr_name);
+  };
+  if constexpr (std::is_floating_point_v<T>) {
+    if (kind != H5T_FLOAT && kind != H5T_INTEGER) fail(path, "attribute " + attr_name + " is not a number");
+    double v = 0;
+    read(H5T_NATIVE_DOUBLE, &v);
+    return v;
+  } else {
+    if (kind != H5T_INTEGER) fail(path, "attribute " + attr_name + " is not an integer");
+    if (H5Tget_sign(type) == H5T_SGN_NONE) {
+      uint64_t v = 0;
+      read(H5T_NATIVE_UINT64, &v);
+      if (std::is_signed_v<T> && v > static_cast<uint64_t>(INT64_MAX))
+        fail(path, "attribute " + attr_name + " is " + std::to_string(v) + ", out of range");
+      return static_cast<T>(v);
+    }
+    int64_t v = 0;
+    read(H5T_NATIVE_INT64, &v);
+    if (!std::is_signed_v<T> && v < 0)
+      fail(path, "attribute " + attr_name + " is " + std::to_string(v) + ", negative");
+    return static_cast<T>(v);
+  }
 }
 int64_t read_i64(hid_t o, const char* n, const std::string& p, const std::string& w) {
-  return read_attr_num<int64_t>(o, n, H5T_NATIVE_INT64, p, w);
+  return read_attr_num<int64_t>(o, n, p, w);
 }
 uint64_t read_u64(hid_t o, const char* n, const std::string& p, const std::string& w) {
-  return read_attr_num<uint64_t>(o, n, H5T_NATIVE_UINT64, p, w);
+  return read_attr_num<uint64_t>(o, n, p, w);
 }
 double read_f64(hid_t o, const char* n, const std::string& p, const std::string& w) {
-  return read_attr_num<double>(o, n, H5T_NATIVE_DOUBLE, p, w);
+  return read_attr_num<double>(o, n, p, w);
 }
 std::string read_str(hid_t obj, const char* name, const std::string& path,
                      const std::string& where) {
@@ -346,7 +373,11 @@ Checkpoint read_checkpoint(const std::string& path) {
     if (s.iteration < 0)
       fail(path, "state: iteration " + std::to_string(s.iteration) + " is negative");
     s.tokens_seen = read_i64(g, "tokens_seen", path, "state");
+    if (s.tokens_seen < 0)
+      fail(path, "state: tokens_seen " + std::to_string(s.tokens_seen) + " is negative");
     s.best_val_loss = read_f64(g, "best_val_loss", path, "state");
+    if (std::isnan(s.best_val_loss))  // no loss would ever compare below it: best.h5 frozen
+      fail(path, "state: best_val_loss is NaN");
     s.dropout_seed = read_u64(g, "dropout_seed", path, "state");
     s.dropout_offset = read_u64(g, "dropout_offset", path, "state");
     s.data_seed = read_u64(g, "data_seed", path, "state");

@@ -353,6 +353,64 @@ TEST(Checkpoint, ReadsTheConfigGroupAsDesignListsIt) {
   EXPECT_NO_THROW(load_model(path));
 }
 
+// Replaces group/name in `file` by one value stored as `file_type`.
+void replace_attr(hid_t file, const char* group, const char* name, hid_t file_type,
+                  hid_t mem_type, const void* value) {
+  ASSERT_GE(H5Adelete_by_name(file, group, name, H5P_DEFAULT), 0);
+  hid_t scalar = H5Screate(H5S_SCALAR);
+  hid_t attr = H5Acreate_by_name(file, group, name, file_type, scalar, H5P_DEFAULT, H5P_DEFAULT,
+                                 H5P_DEFAULT);
+  ASSERT_GE(attr, 0);
+  ASSERT_GE(H5Awrite(attr, mem_type, value), 0);
+  H5Aclose(attr);
+  H5Sclose(scalar);
+}
+
+// Numbers are read as the kind they were stored as: HDF5's own conversion turned a data_cursor
+// of -1 into 0, a float n_layer into a truncated integer, 2^63 into INT64_MAX, without a word.
+TEST(Checkpoint, RefusesAttributesOutOfTheirRange) {
+  Checkpoint extras;
+  extras.has_state = true;
+  extras.state.iteration = 5;
+  const int64_t minus_one = -1;
+  const uint64_t two_to_63 = uint64_t{1} << 63;
+  const double two_and_a_half = 2.5, nan = std::nan("");
+  struct Case {
+    const char *group, *name;
+    hid_t file_type, mem_type;
+    const void* value;
+    const char* message;
+  };
+  for (const Case& c :
+       {Case{"state", "data_cursor", H5T_STD_I64LE, H5T_NATIVE_INT64, &minus_one,
+             "attribute state/data_cursor is -1, negative"},
+        Case{"state", "iteration", H5T_STD_U64LE, H5T_NATIVE_UINT64, &two_to_63,
+             "attribute state/iteration is 9223372036854775808, out of range"},
+        Case{"config", "n_layer", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &two_and_a_half,
+             "attribute config/n_layer is not an integer"},
+        Case{"state", "tokens_seen", H5T_STD_I64LE, H5T_NATIVE_INT64, &minus_one,
+             "state: tokens_seen -1 is negative"},
+        Case{"state", "best_val_loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &nan,
+             "state: best_val_loss is NaN"}}) {
+    const std::string path = temp_path(std::string("range_") + c.name + ".h5");
+    save_checkpoint(path, GPT(small_config()), extras);
+    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    replace_attr(file, c.group, c.name, c.file_type, c.mem_type, c.value);
+    H5Fclose(file);
+    expect_refused(path, c.message);
+  }
+  // An unsigned count that fits is read as it was written.
+  const std::string path = temp_path("range_ok.h5");
+  save_checkpoint(path, GPT(small_config()), extras);
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const uint64_t seven = 7;
+  replace_attr(file, "state", "iteration", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seven);
+  H5Fclose(file);
+  EXPECT_EQ(read_checkpoint(path).state.iteration, 7);
+}
+
 // A float dataset in group /model: `values` under `name`.
 void write_model_dataset(hid_t file, const std::string& name, const std::vector<float>& values,
                          std::vector<hsize_t> dims) {

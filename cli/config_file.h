@@ -89,6 +89,18 @@ inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path, c
   return keys;
 }
 
+// TOML lets a number's digits be grouped with underscores (max_iters = 5_000), which CLI11 does
+// not read. An underscore between two digits is dropped; any other stays, for the option's own
+// check to refuse (`1__000`, `_1`).
+inline std::string without_digit_underscores(const std::string& value) {
+  auto digit = [&](size_t i) { return std::isdigit(static_cast<unsigned char>(value[i])) != 0; };
+  std::string out;
+  for (size_t i = 0; i < value.size(); i++)
+    if (!(value[i] == '_' && i > 0 && i + 1 < value.size() && digit(i - 1) && digit(i + 1)))
+      out += value[i];
+  return out;
+}
+
 // Sets the options that TOML `text` from `path` names (a config file's, or a checkpoint's recorded
 // run config, whose keys, with unknown_keys false, may include ones this version no longer has:
 // they are passed over); an option the command line gave keeps its value. Returns the keys set.
@@ -130,9 +142,12 @@ inline std::set<std::string> apply_config_text(CLI::App* cmd, const std::string&
                                (type == "BOOLEAN" || type.empty() ? "true or false" : "a number") +
                                ", not a quoted string");
     if (opt->count() > 0) continue;  // given on the command line: that wins
+    std::vector<std::string> inputs = item.inputs;
+    if (type == "TEXT" && seen.hash_in_quotes) inputs = {seen.text};
+    if (type == "INT" || type == "UINT" || type == "FLOAT")
+      for (std::string& input : inputs) input = without_digit_underscores(input);
     try {
-      opt->add_result(type == "TEXT" && seen.hash_in_quotes ? std::vector<std::string>{seen.text}
-                                                            : item.inputs);
+      opt->add_result(inputs);
       opt->run_callback();
     } catch (const CLI::Error& e) {
       throw std::runtime_error(path + ": bad value for '" + key + "': " + e.what());

@@ -309,6 +309,10 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
       // Typed as true or false, not a number's prefix.
       {"bias = 7x", "bad value for 'bias': --bias: true or false, got '7x'"},
       {"resume = 7x", "bad value for 'resume': --resume: true or false, got '7x'"},
+      // TOML's digit grouping is read (1_6 is 16); an underscore not between digits is not.
+      {"n_embd = 1_6\nn_head = 3", "n_embd=16 is not divisible by n_head=3"},
+      {"n_head = 1__6", "bad value for 'n_head': --n_head: a whole number"},
+      {"dropout = 0._1", "bad value for 'dropout'"},
       // A control byte in a key is shown, not sent to the terminal.
       {"ma\x1bx = 3", "unknown key 'ma\\x1Bx'"}};
   for (const auto& [lines, says] : refused) {

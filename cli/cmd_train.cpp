@@ -1,6 +1,7 @@
 // tapegpt train / finetune — config-driven training runs.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -21,6 +22,16 @@ struct TrainArgs {
   std::shared_ptr<std::string> config_file;
   bool resume = false;
 };
+
+// The shortest %g text that reads back as v (0.0006, not 0.00059999999999999995).
+std::string shortest_decimal(double v) {
+  char text[32];
+  for (int digits = 1; digits <= 17; digits++) {
+    std::snprintf(text, sizeof text, "%.*g", digits, v);
+    if (std::strtod(text, nullptr) == v || std::isnan(v)) break;
+  }
+  return text;
+}
 
 void run(CLI::App* cmd, const TrainArgs& args) {
   // Fills the options bound to args with the file's keys.
@@ -58,12 +69,15 @@ void run(CLI::App* cmd, const TrainArgs& args) {
   std::istringstream lines(cmd->config_to_str(/*default_also=*/true, /*write_description=*/false));
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind("config=", 0) == 0 || line.rfind("resume=", 0) == 0) continue;
-    // CLI11 writes a bool it parsed as 0 / 1; TOML's are true / false (and other readers take
-    // 0 / 1 for integers).
+    // CLI11 writes a value as it was typed: `--shuffle off` as shuffle="off", `--learning_rate
+    // 0x1p-7` as learning_rate="0x1p-7", quoted text that a TOML reader (this one, on --resume)
+    // refuses for a true/false or number key. They are written as TOML's true / false and
+    // decimal numbers.
     const size_t eq = line.find('=');
     const CLI::Option* option = eq == std::string::npos ? nullptr : cmd->get_option_no_throw("--" + line.substr(0, eq));
-    if (option && option->get_type_name() == "BOOLEAN" && (line.substr(eq + 1) == "0" || line.substr(eq + 1) == "1"))
-      line = line.substr(0, eq + 1) + (line.substr(eq + 1) == "1" ? "true" : "false");
+    const std::string type = option ? option->get_type_name().substr(0, option->get_type_name().find(':')) : "";
+    if (type == "BOOLEAN") line = line.substr(0, eq + 1) + (option->as<bool>() ? "true" : "false");
+    if (type == "FLOAT") line = line.substr(0, eq + 1) + shortest_decimal(option->as<double>());
     resolved += line + "\n";
   }
   trainer.set_resolved_config(resolved);

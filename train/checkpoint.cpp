@@ -376,8 +376,10 @@ Checkpoint read_checkpoint(const std::string& path) {
     if (s.tokens_seen < 0)
       fail(path, "state: tokens_seen " + std::to_string(s.tokens_seen) + " is negative");
     s.best_val_loss = read_f64(g, "best_val_loss", path, "state");
-    if (std::isnan(s.best_val_loss))  // no loss would ever compare below it: best.h5 frozen
-      fail(path, "state: best_val_loss is NaN");
+    // A cross-entropy is never below 0: no loss would compare below NaN or a negative best,
+    // and best.h5 would stay where it is for the rest of the run. (No evaluation yet: +inf.)
+    if (!(s.best_val_loss >= 0.0))
+      fail(path, "state: best_val_loss " + std::to_string(s.best_val_loss) + " is not a loss (NaN or below 0)");
     s.dropout_seed = read_u64(g, "dropout_seed", path, "state");
     s.dropout_offset = read_u64(g, "dropout_offset", path, "state");
     s.data_seed = read_u64(g, "data_seed", path, "state");
@@ -402,6 +404,13 @@ void read_optimizer(const std::string& path, const GPT& model, OptimizerState* i
   for (auto& [name, t] : model.named_parameters()) {
     read_floats(gm, name, state.m.data() + at, t.shape(), path, "optimizer/m");
     read_floats(gv, name, state.v.data() + at, t.shape(), path, "optimizer/v");
+    // A mean of squares is finite and never below 0: a damaged one would surface steps later
+    // as "training diverged (lower learning_rate?)", blaming the wrong thing.
+    const float *m = state.m.data() + at, *v = state.v.data() + at;
+    if (!std::all_of(m, m + t.numel(), [](float x) { return std::isfinite(x); }))
+      fail(path, "optimizer/m/" + name + " holds NaN or Inf values");
+    if (!std::all_of(v, v + t.numel(), [](float x) { return std::isfinite(x) && x >= 0.0f; }))
+      fail(path, "optimizer/v/" + name + " holds NaN, Inf or negative values");
     at += t.numel();
   }
 }

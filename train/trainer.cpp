@@ -214,7 +214,14 @@ void Trainer::setup_model(bool resume) {
   adamw.beta2 = config_.beta2;
   adamw.weight_decay = config_.weight_decay;
   optimizer_ = std::make_unique<AdamW>(*model_, adamw);
-  if (!resume_from.empty()) read_optimizer(resume_from, *model_, &optimizer_->state());
+  if (!resume_from.empty()) {
+    read_optimizer(resume_from, *model_, &optimizer_->state());
+    // AdamW's bias correction counts its steps: one per training step, from the same start.
+    if (optimizer_->state().step != state_.iteration)
+      throw std::runtime_error(resume_from + ": optimizer/step " +
+                               std::to_string(optimizer_->state().step) +
+                               " does not match state/iteration " + std::to_string(state_.iteration));
+  }
   model_->dropout_rng() = Rng{state_.dropout_seed, state_.dropout_offset};
 }
 
@@ -323,13 +330,17 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
   // aside; they go once this run has a checkpoint of its own.
   bool saved_one = false;
   const bool resumed = state_.iteration > 0;
+  auto diverged = [&](const std::string& what) {  // the end of a run whose numbers blew up
+    return std::runtime_error(what + ": training diverged (lower learning_rate?); " +
+                              (saved_one || resumed ? "last good checkpoint is in " + config_.out_dir
+                                                    : "this run wrote no checkpoint"));
+  };
 
   auto evaluate_and_save = [&](int64_t step, bool save_checkpoint_now) {
     const bool has_val = val_data_ != nullptr;
     const double val = evaluate_val();
     if (has_val && !std::isfinite(val))
-      throw std::runtime_error("validation loss is " + std::to_string(val) + " at step " +
-                               std::to_string(step) + ": training diverged (lower learning_rate?)");
+      throw diverged("validation loss " + std::to_string(val) + " at step " + std::to_string(step));
     summary.last_val_loss = has_val ? val : 0.0;
     if (has_val) {
       log_line("{\"step\": " + std::to_string(step) + ", \"val_loss\": " + json_number(val) +
@@ -339,6 +350,11 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
       std::fflush(stdout);
     }
     if (!save_checkpoint_now) return;
+    // Without a validation set nothing above has looked at the weights this step made: a
+    // diverged step must not become the checkpoint a resume, a sample or best.h5 starts from.
+    const float* w = model_->flat_values();
+    if (!std::all_of(w, w + model_->flat_size(), [](float x) { return std::isfinite(x); }))
+      throw diverged("weights hold NaN or Inf after step " + std::to_string(step));
     const bool improved = has_val && val < state_.best_val_loss;
     if (improved) state_.best_val_loss = val;
     // The step's checkpoint first: until it exists, a failed fresh run gives the previous run
@@ -383,11 +399,8 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
     }
     const float norm = grad_norm(*model_);
     if (!std::isfinite(loss) || !std::isfinite(norm))  // stop before the weights are ruined
-      throw std::runtime_error(
-          "loss " + std::to_string(loss) + ", gradient norm " + std::to_string(norm) +
-          " at step " + std::to_string(it + 1) + ": training diverged (lower learning_rate?); " +
-          (saved_one || resumed ? "last good checkpoint is in " + config_.out_dir
-                                : "this run wrote no checkpoint"));
+      throw diverged("loss " + std::to_string(loss) + ", gradient norm " + std::to_string(norm) +
+                     " at step " + std::to_string(it + 1));
     optimizer_->step(lr, clip_coefficient(norm, config_.grad_clip));
 
     state_.iteration = it + 1;

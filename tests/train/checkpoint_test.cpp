@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include <omp.h>
 
@@ -374,7 +375,7 @@ TEST(Checkpoint, RefusesAttributesOutOfTheirRange) {
   extras.state.iteration = 5;
   const int64_t minus_one = -1;
   const uint64_t two_to_63 = uint64_t{1} << 63;
-  const double two_and_a_half = 2.5, nan = std::nan("");
+  const double two_and_a_half = 2.5, nan = std::nan(""), minus_inf = -INFINITY;
   struct Case {
     const char *group, *name;
     hid_t file_type, mem_type;
@@ -391,8 +392,11 @@ TEST(Checkpoint, RefusesAttributesOutOfTheirRange) {
         Case{"state", "tokens_seen", H5T_STD_I64LE, H5T_NATIVE_INT64, &minus_one,
              "state: tokens_seen -1 is negative"},
         Case{"state", "best_val_loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &nan,
-             "state: best_val_loss is NaN"}}) {
+             "state: best_val_loss nan is not a loss"},
+        Case{"state", "best_val_loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &minus_inf,
+             "state: best_val_loss -inf is not a loss"}}) {
     const std::string path = temp_path(std::string("range_") + c.name + ".h5");
+    SCOPED_TRACE(c.message);
     save_checkpoint(path, GPT(small_config()), extras);
     hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     ASSERT_GE(file, 0);
@@ -409,6 +413,31 @@ TEST(Checkpoint, RefusesAttributesOutOfTheirRange) {
   replace_attr(file, "state", "iteration", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seven);
   H5Fclose(file);
   EXPECT_EQ(read_checkpoint(path).state.iteration, 7);
+}
+
+// AdamW's moments are checked as the weights are: m finite, v (a mean of squares) finite and
+// not below 0. A damaged one surfaced steps later as "training diverged (lower learning_rate?)".
+TEST(Checkpoint, RefusesMomentsNoAdamWCouldHaveMade) {
+  GPT model(small_config());
+  const float nan = std::nanf("");
+  for (const auto& [m, v, says] : {std::tuple{0.0f, -1.0f, "optimizer/v/transformer.wte.weight holds NaN, Inf or negative"},
+                                  std::tuple{0.0f, nan, "optimizer/v/transformer.wte.weight holds NaN, Inf or negative"},
+                                  std::tuple{INFINITY, 0.0f, "optimizer/m/transformer.wte.weight holds NaN or Inf"}}) {
+    OptimizerState moments;
+    moments.m.assign(model.flat_size(), 0.0f);
+    moments.v.assign(model.flat_size(), 0.0f);
+    moments.m[3] = m;  // in wte, the first parameter
+    moments.v[3] = v;
+    const std::string path = temp_path("moments.h5");
+    save_checkpoint(path, model, Checkpoint{}, &moments);
+    OptimizerState read;
+    try {
+      read_optimizer(path, model, &read);
+      ADD_FAILURE() << "m " << m << ", v " << v << " accepted";
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+    }
+  }
 }
 
 // A float dataset in group /model: `values` under `name`.

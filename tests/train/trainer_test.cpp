@@ -2,6 +2,7 @@
 // bit-exact (also after SIGKILL), bad checkpoints and configs are refused with one-line errors.
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <hdf5.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/wait.h>
@@ -149,6 +150,22 @@ TEST_F(TrainerTest, TrainsWithoutAValidationSet) {
   const std::string all((std::istreambuf_iterator<char>(metrics)), std::istreambuf_iterator<char>());
   EXPECT_EQ(all.find("val_loss"), std::string::npos) << all;
   EXPECT_TRUE(same_weights(dir_ + "/noval_run/ckpt_000020.h5", dir_ + "/noval_run/best.h5"));
+}
+
+// Without a validation loss to catch it, a step that blew the weights up was saved as
+// ckpt_000001.h5 and best.h5 with exit status 0 (the next step's loss check came too late).
+TEST_F(TrainerTest, ADivergedStepIsNotSavedWithoutAValidationSet) {
+  Outcome r = run("prepare --input /usr/share/games/fortunes/science --tokenizer char"
+                  " --val_fraction 0 --out " + dir_ + "/noval_nan");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string out = dir_ + "/blown";
+  r = run("train " + config() + "--dataset " + dir_ + "/noval_nan --max_iters 1 --warmup_iters 0"
+          " --decay_lr false --grad_clip 0 --learning_rate 1e38 --out_dir " + out);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("weights hold NaN or Inf after step 1: training diverged (lower "
+                          "learning_rate?); this run wrote no checkpoint"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out + "/ckpt_000001.h5"));
+  EXPECT_FALSE(fs::exists(out + "/best.h5"));
 }
 
 // A quoted config value is taken whole, '#' included (CLI11 2.1 alone cut it at the '#').
@@ -650,7 +667,26 @@ TEST_F(TrainerTest, FilesThatAreNotWhatTheOptionWants) {
       {"train " + config() + "--resume --max_iters 4 --out_dir " + out + "/damaged",
        "no readable checkpoint in " + out + "/damaged"},
       {"train " + config() + "--resume --max_iters 12 --out_dir " + out + "/renamed",
-       "renamed/ckpt_000010.h5: named for step 10 but holds step 2"}};
+       "renamed/ckpt_000010.h5: named for step 10 but holds step 2"},
+      {"train " + config() + "--resume --max_iters 12 --out_dir " + out + "/restepped",
+       "restepped/ckpt_000002.h5: optimizer/step 7 does not match state/iteration 2"}};
+  // AdamW's step count, which its bias correction uses, out of step with the run's.
+  fs::create_directories(out + "/restepped");
+  fs::copy_file(out + "/ckpt_000002.h5", out + "/restepped/ckpt_000002.h5");
+  {
+    hid_t file = H5Fopen((out + "/restepped/ckpt_000002.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    ASSERT_GE(H5Adelete_by_name(file, "optimizer", "step", H5P_DEFAULT), 0);
+    hid_t scalar = H5Screate(H5S_SCALAR);
+    hid_t attr = H5Acreate_by_name(file, "optimizer", "step", H5T_STD_I64LE, scalar, H5P_DEFAULT,
+                                   H5P_DEFAULT, H5P_DEFAULT);
+    H5Sclose(scalar);
+    ASSERT_GE(attr, 0);
+    const int64_t seven = 7;
+    ASSERT_GE(H5Awrite(attr, H5T_NATIVE_INT64, &seven), 0);
+    H5Aclose(attr);
+    H5Fclose(file);
+  }
   for (const auto& [command, says] : cases) {
     Outcome r = run(command);
     EXPECT_EQ(r.status, 1) << command << "\n" << r.output;

@@ -41,7 +41,11 @@ void run(CLI::App* cmd, const TrainArgs& args) {
   // file sets comes from the config its newest checkpoint recorded, not from the defaults
   // (`train --out_dir O --resume --max_iters 8` keeps the run's batch, rates, data, ...).
   // (The trainer names the unreadable checkpoints it skips.)
-  const std::string newest = args.resume ? latest_checkpoint(args.config.out_dir, /*say_skipped=*/false) : "";
+  // A fresh run killed before its first checkpoint left the run it replaced in previous-run/,
+  // which the trainer puts back before it resumes: that run's config is the one to continue.
+  std::string newest = args.resume ? latest_checkpoint(args.config.out_dir, /*say_skipped=*/false) : "";
+  if (args.resume && newest.empty())
+    newest = latest_checkpoint(set_aside_dir(args.config.out_dir).string(), /*say_skipped=*/false);
   if (!newest.empty())
     apply_config_text(cmd, read_checkpoint(newest).run_config, newest + " (its run config)", false);
   TrainConfig config = args.config;

@@ -74,9 +74,11 @@ void run_eval(const EvalArgs& a) {
   if (!std::isfinite(r.loss))  // a script reading the number must not take it for a result
     throw std::runtime_error(a.checkpoint + ": the loss on " + a.data + " is " +
                              std::to_string(r.loss) + " (are its weights finite?)");
+  char perplexity[32] = "null";  // JSON has no Inf: exp(loss) overflows past a loss of ~709
+  if (std::isfinite(r.perplexity)) std::snprintf(perplexity, sizeof perplexity, "%.4f", r.perplexity);
   if (a.json)
-    std::printf("{\"loss\": %.6f, \"perplexity\": %.4f, \"batches\": %ld, \"targets\": %ld}\n",
-                r.loss, r.perplexity, static_cast<long>(r.batches), static_cast<long>(r.targets));
+    std::printf("{\"loss\": %.6f, \"perplexity\": %s, \"batches\": %ld, \"targets\": %ld}\n",
+                r.loss, perplexity, static_cast<long>(r.batches), static_cast<long>(r.targets));
   else
     std::printf("loss %.4f  perplexity %.3f  (%ld targets in %ld batches)\n", r.loss,
                 r.perplexity, static_cast<long>(r.targets), static_cast<long>(r.batches));

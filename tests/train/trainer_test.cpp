@@ -650,6 +650,17 @@ TEST_F(TrainerTest, NonFiniteWeightsAreRefusedOnLoad) {
         << command << "\n" << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
   }
+  // A loss past ~709 has a perplexity no double holds: JSON has no Inf, so it is null (eval
+  // printed `inf`, which no JSON reader takes).
+  model = load_model(out + "/best.h5");
+  for (auto& [name, t] : model->named_parameters())
+    if (name == "transformer.ln_f.weight")
+      for (int64_t i = 0; i < t.numel(); i++) t.data()[i] *= 1e6f;
+  save_checkpoint(out + "/sharp.h5", *model, extras);
+  r = run("eval --checkpoint " + out + "/sharp.h5 --data " + dir_ + "/data/val.bin --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_GT(testing::json_number(r.output, "loss"), 1000.0) << r.output;
+  EXPECT_NE(r.output.find("\"perplexity\": null,"), std::string::npos) << r.output;
 }
 
 // Files that are not what the option wants: one-line errors naming them, nothing read forever.

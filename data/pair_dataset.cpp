@@ -86,6 +86,9 @@ PairDataset::PairDataset(const std::vector<PromptCompletion>& pairs, const Token
   std::vector<unsigned char> learn;
   for (const PromptCompletion& pc : pairs) {
     seq = tokenizer.encode(pc.prompt);
+    // An empty prompt starts from <|endoftext|>, as `sample` starts one: position 0 is never
+    // a target, so without it the completion's first token would never be learned.
+    if (seq.empty()) seq.push_back(pad_);
     const size_t prompt_len = seq.size();
     const std::vector<int32_t> completion = tokenizer.encode(pc.completion);
     seq.insert(seq.end(), completion.begin(), completion.end());

@@ -1,7 +1,8 @@
 // pair_dataset.h — fine-tuning data: (prompt, completion) pairs, each trained as one sequence
 //   prompt + completion + <|endoftext|>
 // with the loss only on the completion tokens and the final <|endoftext|> (the model learns to
-// answer and to stop, not to write prompts).
+// answer and to stop, not to write prompts). An empty prompt is <|endoftext|>, where `sample`
+// starts from one.
 //
 // Files: JSONL (.jsonl/.json), one {"prompt": ..., "completion": ...} object per line; or TSV
 // (.tsv), one "prompt<TAB>completion" per line with \n, \t and \\ escapes. Blank lines are skipped.

@@ -29,6 +29,19 @@ TEST(PairDataset, OnlyCompletionAndEndOfTextAreTargets) {
   EXPECT_EQ(tg, (std::vector<int32_t>{-1, -1, 4, 5, 6, -1, -1, -1}));  // predict x, y, then stop
 }
 
+// An empty prompt starts from <|endoftext|>, as `sample` does with one: every completion
+// token is a target, the first included (position 0 is never one). Packed, the same.
+TEST(PairDataset, AnEmptyPromptStartsFromEndOfText) {
+  std::vector<int32_t> in(6), tg(6);
+  for (bool pack : {false, true}) {
+    PairDataset d({{"", "xy"}, {"", "x"}}, tok(), /*T=*/6, pack);
+    d.example(0, in.data(), tg.data());
+    EXPECT_EQ(in[0], 6) << pack;
+    EXPECT_EQ(tg, pack ? (std::vector<int32_t>{4, 5, 6, -1, 4, 6})
+                       : (std::vector<int32_t>{4, 5, 6, -1, -1, -1}));
+  }
+}
+
 TEST(PairDataset, ExactFitAndTooLongPairs) {
   PairDataset fit({{"ab:", "xy"}}, tok(), /*T=*/5);  // 6 tokens = T + 1: fits exactly
   std::vector<int32_t> in(5), tg(5);

@@ -52,12 +52,13 @@ void make_header(unsigned char* h, int bpt, uint64_t count, uint64_t vocab) {
 }  // namespace
 
 TokenFile TokenFile::open(const std::string& path, bool validate_ids) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
+  // O_NONBLOCK: opening a named pipe for reading would otherwise wait for a writer forever.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
   if (fd < 0) fail(path, std::string("cannot open token file (") + std::strerror(errno) + ")");
   struct stat st;
-  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    fail(path, "not a regular file");
+    fail(path, "not a regular file (a directory, a pipe or a device)");
   }
   const auto bytes = static_cast<size_t>(st.st_size);
   if (bytes < static_cast<size_t>(kTokenFileHeaderBytes)) {

@@ -1,6 +1,7 @@
 // token_file_test.cpp — token files: round trips at both widths, and every bad file refused with
 // a one-line error naming the file.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstring>
 #include <fstream>
@@ -108,7 +109,10 @@ TEST(TokenFile, BadFilesAreRefusedNamingTheFile) {
   big[32 + 2 * 2] = static_cast<char>(0x51), big[32 + 2 * 2 + 1] = static_cast<char>(0xC4);  // id 50257
   EXPECT_EQ(variant("big.bin", big), d + "big.bin: token 2 has id 50257, not below the vocab size 50257");
   EXPECT_NO_THROW(TokenFile::open(d + "big.bin", /*validate_ids=*/false));
-  EXPECT_EQ(open_error(dir.path()), dir.path() + ": not a regular file");
+  EXPECT_EQ(open_error(dir.path()), dir.path() + ": not a regular file (a directory, a pipe or a device)");
+  // A named pipe with no writer: refused at once (opening it waited for a writer forever).
+  ASSERT_EQ(::mkfifo((d + "pipe.bin").c_str(), 0600), 0);
+  EXPECT_EQ(open_error(d + "pipe.bin"), d + "pipe.bin: not a regular file (a directory, a pipe or a device)");
 }
 
 }  // namespace

@@ -31,6 +31,8 @@ struct ExamplesOptions {
 };
 
 constexpr size_t kMaxInputColumns = 80;
+// And bytes: combining marks take no column, and a cell of them grew to the whole context.
+constexpr size_t kMaxInputBytes = 4 * kMaxInputColumns;
 
 // Terminal columns of a printable code point: 2 for East Asian wide and fullwidth characters
 // and emoji, 0 for combining marks, zero-width characters and variation selectors, else 1 (the
@@ -91,7 +93,7 @@ std::string input_cell(const Tokenizer& tok, const int32_t* ids, int64_t n, size
   while (first > 0) {
     size_t wider_width = 0;
     std::string wider = cell_from(first - 1, &wider_width);
-    if (wider_width > kMaxInputColumns) break;
+    if (wider_width > kMaxInputColumns || wider.size() > kMaxInputBytes) break;
     cell = std::move(wider);
     *width = wider_width;
     --first;

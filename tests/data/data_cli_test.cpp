@@ -107,6 +107,20 @@ TEST(ExamplesCli, LongInputsShowTheirLastEightyColumns) {
   EXPECT_EQ(row.substr(row.size() - 4), "\"j\"\n") << row;
 }
 
+// Combining marks take no column: the cell is also capped in bytes (it grew to the whole
+// context, each row decoding it once per token added, and 2,000 marks took minutes).
+TEST(ExamplesCli, ZeroWidthTextIsCappedToo) {
+  std::string text = "a";
+  for (int i = 0; i < 2000; i++) text += "\xCC\x81";  // U+0301, a combining acute accent
+  const auto r = run(test::tapegpt() + " examples --text " + sh(text), false);
+  ASSERT_EQ(r.status, 0) << r.output.substr(0, 400);
+  std::istringstream lines(r.output);
+  size_t longest = 0;
+  for (std::string line; std::getline(lines, line);) longest = std::max(longest, line.size());
+  EXPECT_LT(longest, 400u);
+  EXPECT_NE(r.output.find("\n2000  …\""), std::string::npos) << r.output.substr(r.output.size() - 800);
+}
+
 // Wide (CJK) characters take two terminal columns: the target column stays aligned.
 TEST(ExamplesCli, WideCharactersKeepTheColumnsAligned) {
   const auto r = run(test::tapegpt() + " examples --text " + sh("日本語aの本x") + " --block_size 6", false);

@@ -282,6 +282,7 @@ void write_checkpoint_file(const std::string& tmp, const GPT& model, const Check
         write_attr_u64(g, "data_seed", s.data_seed, tmp);
         write_attr_u64(g, "data_epoch", s.data_epoch, tmp);
         write_attr_u64(g, "data_cursor", s.data_cursor, tmp);
+        write_attr(g, "elapsed_s", s.elapsed_s, tmp);
       }
       if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
         fail(tmp, "cannot write the checkpoint (" + write_error_reason() + ")");
@@ -385,6 +386,11 @@ Checkpoint read_checkpoint(const std::string& path) {
     s.data_seed = read_u64(g, "data_seed", path, "state");
     s.data_epoch = read_u64(g, "data_epoch", path, "state");
     s.data_cursor = read_u64(g, "data_cursor", path, "state");
+    if (has_attr(g, "elapsed_s")) {  // (not in checkpoints of older versions: 0)
+      s.elapsed_s = read_f64(g, "elapsed_s", path, "state");
+      if (!(s.elapsed_s >= 0.0 && std::isfinite(s.elapsed_s)))
+        fail(path, "state: elapsed_s " + std::to_string(s.elapsed_s) + " is not a time");
+    }
     ck.has_state = true;
   }
   ck.has_optimizer = H5Lexists(file, "optimizer", H5P_DEFAULT) > 0;

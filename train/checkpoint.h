@@ -27,6 +27,7 @@ struct TrainState {
   double best_val_loss = std::numeric_limits<double>::infinity();
   uint64_t dropout_seed = 0, dropout_offset = 0;       // the model's dropout Rng
   uint64_t data_seed = 0, data_epoch = 0, data_cursor = 0;  // the training batch stream
+  double elapsed_s = 0.0;  // wall-clock seconds of training so far, over every resume
 };
 
 // AdamW moments, flat, in the model's named_parameters() order (stored per name).

@@ -66,12 +66,19 @@ std::string json_number(double v) {
   return o.str();
 }
 
+std::runtime_error nothing_to_resume(const std::string& out_dir) {
+  return std::runtime_error("--resume: no checkpoint in " + out_dir +
+                            " to resume from (without --resume, a new run starts there)");
+}
+
 }  // namespace
 
 Trainer::Trainer(const TrainConfig& config, bool resume) : config_(config) {
   if (config_.out_dir.empty()) throw std::invalid_argument("out_dir: no directory given");
   if (fs::exists(config_.out_dir) && !fs::is_directory(config_.out_dir))
     throw std::runtime_error("out_dir " + config_.out_dir + " exists and is not a directory");
+  if (resume && !fs::exists(config_.out_dir))  // (not made, with a lock file in it, to say so)
+    throw nothing_to_resume(config_.out_dir);
   if (!fs::is_directory(config_.out_dir)) validate(config_);  // a new directory only for a run
   std::error_code made;
   fs::create_directories(config_.out_dir, made);
@@ -119,8 +126,7 @@ void Trainer::setup_model(bool resume) {
     throw std::runtime_error("--resume: no readable checkpoint in " + config_.out_dir +
                              " (each was skipped, above); a new run there would replace them");
   if (resume && resume_from.empty())
-    throw std::runtime_error("--resume: no checkpoint in " + config_.out_dir +
-                             " to resume from (without --resume, a new run starts there)");
+    throw nothing_to_resume(config_.out_dir);
   const std::string weights_from = !resume_from.empty() ? resume_from : config_.init;
   // A fresh run (not a resume) seeds its data order and dropout from `seed`, also when it
   // starts from --init weights.
@@ -317,6 +323,7 @@ TrainSummary Trainer::run() {
 TrainSummary Trainer::run_steps(PreviousRun& previous) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
+  const double elapsed_before = state_.elapsed_s;  // a resumed run's clock goes on from there
   const bool tty = isatty(fileno(stdout));
   const int64_t B = config_.batch_size, T = model_->config().block_size;
   const int64_t accum = config_.gradient_accumulation_steps;
@@ -414,6 +421,7 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
 
     const int64_t step = it + 1;
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    state_.elapsed_s = elapsed_before + elapsed;
     if (step % config_.log_interval == 0 || step == config_.max_iters) {
       const double window = std::chrono::duration<double>(Clock::now() - window_start).count();
       const double tps = tokens_since / std::max(window, 1e-9);
@@ -422,7 +430,7 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
       log_line("{\"step\": " + std::to_string(step) + ", \"loss\": " +
                json_number(summary.last_train_loss) + ", \"lr\": " + json_number(lr) +
                ", \"grad_norm\": " + json_number(norm) + ", \"tokens_per_s\": " +
-               json_number(tps) + ", \"elapsed_s\": " + json_number(elapsed) + "}");
+               json_number(tps) + ", \"elapsed_s\": " + json_number(state_.elapsed_s) + "}");
       const int64_t total = config_.max_iters;
       const double eta = elapsed / std::max<int64_t>(1, step - first_step) * (total - step);
       if (tty) {
@@ -434,7 +442,7 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
       } else {
         std::printf("step %ld/%ld loss %.4f lr %.3e grad_norm %.3f %.0f tok/s elapsed %.1fs\n",
                     static_cast<long>(step), static_cast<long>(total), summary.last_train_loss, lr,
-                    norm, tps, elapsed);
+                    norm, tps, state_.elapsed_s);
       }
       std::fflush(stdout);
     }

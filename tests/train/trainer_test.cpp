@@ -202,6 +202,18 @@ TEST_F(TrainerTest, ResumeIsBitExact) {
   EXPECT_NE(r.output.find("resuming from"), std::string::npos) << r.output;
   EXPECT_EQ(losses(dir_ + "/a"), losses(dir_ + "/b"));
   EXPECT_TRUE(same_weights(dir_ + "/a/ckpt_000040.h5", dir_ + "/b/ckpt_000040.h5"));
+  // The resumed run's clock goes on from the checkpoint's (it started again from 0).
+  std::ifstream metrics(dir_ + "/b/metrics.jsonl");
+  double last = 0.0;
+  int timed = 0;
+  for (std::string line; std::getline(metrics, line);) {
+    if (line.find("\"elapsed_s\"") == std::string::npos) continue;
+    const double elapsed = testing::json_number(line, "elapsed_s");
+    EXPECT_GE(elapsed, last) << line;
+    last = elapsed, timed++;
+  }
+  EXPECT_EQ(timed, 40);
+  EXPECT_NEAR(read_checkpoint(dir_ + "/b/ckpt_000040.h5").state.elapsed_s, last, 1e-6 * last);  // (7 digits)
 }
 
 // `--resume` with only out_dir and a new max_iters continues the run as it was configured (the
@@ -550,6 +562,7 @@ TEST_F(TrainerTest, AFailedRunLeavesThePreviousCheckpoints) {
   r = run("train " + config() + "--max_iters 10 --resume --out_dir " + dir_ + "/nothing_here");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("--resume: no checkpoint in"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir_ + "/nothing_here"));  // not made (with a lock file) to say so
 
   // A new run that gets going replaces them once it has a checkpoint of its own.
   ASSERT_EQ(run("train " + config() + "--max_iters 5 --eval_interval 5 --out_dir " + out).status, 0);

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include "cli/commands.h"
 #include "cli/config_file.h"
@@ -12,6 +13,7 @@
 #include "data/tokenizer.h"
 #include "autograd/parallel.h"
 #include "train/bench.h"
+#include "train/checkpoint.h"
 #include "train/memory_estimate.h"
 #include "train/train_config.h"
 
@@ -28,6 +30,7 @@ struct BenchArgs {
   int64_t prompt_len = 16, gen_tokens = 128, top_k = 0;
   float top_p = 1.0f;
   bool vocab_size_given = false;  // else a --dataset's tokenizer sets it, as in `train`
+  std::set<std::string> asked_shape;  // shape options given, checked against an init checkpoint's
 };
 
 void run_bench(const BenchArgs& a) {
@@ -40,11 +43,23 @@ void run_bench(const BenchArgs& a) {
   TrainConfig checked = a.train;  // the training options a config file may hold: checked as
   checked.decay_lr = false;       // `train` does, but for the schedule (bench's rate is constant)
   validate(checked);
+  if (a.train.freeze_embeddings || a.train.freeze_layers > 0)
+    throw std::invalid_argument("freeze_embeddings, freeze_layers: bench times full training "
+                                "steps, every parameter learning (leave them out)");
   GPTConfig model = a.train.model;
   const int64_t batch_size = a.train.batch_size;
-  if (model.vocab_size == 0 && a.train.dataset.empty())
+  if (!a.train.init.empty()) {  // a fine-tuning config: the model is the checkpoint's shape
+    GPTConfig from = read_checkpoint(a.train.init).config;
+    const auto asked = model.shape_options(), held = from.shape_options();
+    for (size_t i = 0; i < asked.size(); i++)
+      if (a.asked_shape.count(asked[i].first) && asked[i].second != held[i].second)
+        throw std::invalid_argument(asked[i].first + "=" + asked[i].second + ": the init checkpoint " +
+                                    a.train.init + " has " + held[i].second);
+    from.dropout = model.dropout;  // a training choice, not the checkpoint's
+    model = from;
+  } else if (model.vocab_size == 0 && a.train.dataset.empty())
     throw std::invalid_argument("vocab_size: give --vocab_size or a --dataset with a tokenizer");
-  if (!a.train.dataset.empty()) {  // the dataset's tokenizer sets vocab_size, as in `train`
+  if (a.train.init.empty() && !a.train.dataset.empty()) {  // its tokenizer sets vocab_size, as in `train`
     const int64_t vocab =
         load_tokenizer((std::filesystem::path(a.train.dataset) / "tokenizer.json").string())->vocab_size();
     if (!a.vocab_size_given) model.vocab_size = vocab;
@@ -146,6 +161,15 @@ void add_bench(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("bench", "time full training steps on random tokens");
   auto config_file = add_config_option(cmd);
   add_train_options(cmd, a->train);
+  // A training config file works here as it is; what a run has beyond one step is not timed.
+  for (const char* unused : {"--pairs", "--val_pairs", "--pack_pairs", "--stride", "--shuffle",
+                             "--max_iters", "--min_lr", "--warmup_iters", "--lr_decay_iters",
+                             "--decay_lr", "--eval_interval", "--eval_iters", "--log_interval",
+                             "--keep_last", "--out_dir"})
+    cmd->get_option(unused)->description("(a training run's; bench does not use it)");
+  cmd->get_option("--init")->description("fine-tuning: the model takes this checkpoint's shape");
+  cmd->get_option("--learning_rate")->description("constant learning rate of the timed steps");
+  cmd->get_option("--dataset")->description("its tokenizer sets vocab_size (bench trains on random tokens)");
   cmd->add_option("--steps", a->steps, "timed steps")->capture_default_str();
   cmd->add_option("--warmup", a->warmup, "untimed steps first")->capture_default_str();
   cmd->add_flag("--json", a->json, "one JSON line instead of text (the generate and attention modes always print one)");
@@ -161,6 +185,8 @@ void add_bench(CLI::App& app) {
   cmd->callback([cmd, a, config_file] {
     const std::set<std::string> from_file = apply_config_file(cmd, *config_file);
     a->vocab_size_given = cmd->get_option("--vocab_size")->count() > 0;
+    for (const std::string& key : GPTConfig::shape_option_names())
+      if (cmd->get_option("--" + key)->count() > 0) a->asked_shape.insert(key);
     naming_config_file(cmd, from_file, *config_file, [&] { run_bench(*a); });
   });
 }

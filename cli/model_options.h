@@ -18,7 +18,7 @@ inline void add_model_options(CLI::App* cmd, GPTConfig& c) {
   cmd->add_option("--attention", c.attention,
                   "per-layer attention pattern, repeated: dense | local | dense,local ...")
       ->capture_default_str();
-  cmd->add_option("--attn_window", c.attn_window, "W: how far back a local layer attends")
+  cmd->add_option("--attn_window", c.attn_window, "W: a local layer attends to the last W positions, its own included")
       ->capture_default_str();
 }
 

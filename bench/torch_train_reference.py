@@ -77,6 +77,7 @@ def main():
         model.train()
         return sum(losses) / len(losses)
 
+    grad_clip = c.get("grad_clip", 1.0)
     g = torch.Generator().manual_seed(c.get("seed", 1337))
     t0 = time.time()
     for it in range(c["max_iters"]):
@@ -88,7 +89,8 @@ def main():
         _, loss = model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), c.get("grad_clip", 1.0))
+        if grad_clip > 0:  # 0 is "off" in tapegpt; torch's max_norm=0 would zero every gradient
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         opt.step()
     print(json.dumps({"impl": "torch", "config": a.config, "steps": c["max_iters"],
                       "val_loss": round(val_loss(), 4), "train_seconds": round(time.time() - t0, 1)}))

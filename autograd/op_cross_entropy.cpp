@@ -19,7 +19,7 @@ namespace tg {
 
 Tensor cross_entropy(const Tensor& logits, const Ids& targets, int32_t ignore_index) {
   ProfileScope forward_scope("cross_entropy.forward");
-  const int64_t V = logits.size(-1), rows = logits.numel() / V;
+  const int64_t V = logits.size(-1), rows = rows_of(logits, "cross_entropy");
   Shape lead(logits.shape().begin(), logits.shape().end() - 1);
   if (targets.shape != lead || targets.numel() != rows)
     throw std::invalid_argument("cross_entropy: targets " + shape_str(targets.shape) +

@@ -59,7 +59,7 @@ void layer_norm_rows(const float* X, int64_t rows, int64_t C, const float* W, co
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
   ProfileScope forward_scope("layer_norm.forward");
   const int64_t C = x.size(-1);
-  const int64_t rows = x.numel() / C;
+  const int64_t rows = rows_of(x, "layer_norm");
   check_shape(weight, {C}, "layer_norm weight");
   if (bias.defined()) check_shape(bias, {C}, "layer_norm bias");
   Tensor y = Tensor::empty(x.shape(), needs_grad({&x, &weight, &bias}));

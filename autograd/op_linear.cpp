@@ -48,7 +48,7 @@ Tensor linear_impl(const Tensor& x, const Tensor& weight, const Tensor& bias,
                                 " ([out, in])");
   const int64_t in = weight.size(1), out_features = weight.size(0);
   if (bias.defined()) check_shape(bias, {out_features}, "linear bias");
-  const int64_t rows = x.numel() / in;
+  const int64_t rows = rows_of(x, "linear");
   Shape out_shape = x.shape();
   out_shape.back() = out_features;
   if (residual.defined()) check_shape(residual, out_shape, "linear residual");

@@ -33,7 +33,7 @@ constexpr int64_t kRowChunk = 1024;
 Tensor lm_head_cross_entropy(const Tensor& x, const Tensor& weight, const Ids& targets,
                              int32_t ignore_index) {
   ProfileScope forward_scope("lm_head_loss.forward");
-  const int64_t C = x.size(-1), N = x.numel() / C;
+  const int64_t C = x.size(-1), N = rows_of(x, "lm_head_cross_entropy");
   if (weight.ndim() != 2 || weight.size(1) != C)
     throw std::invalid_argument("lm_head_cross_entropy: x " + shape_str(x.shape()) +
                                 " does not fit weight " + shape_str(weight.shape()));

@@ -11,7 +11,7 @@ namespace tg {
 
 Tensor softmax(const Tensor& x) {
   ProfileScope forward_scope("softmax.forward");
-  const int64_t C = x.size(-1), rows = x.numel() / C;
+  const int64_t C = x.size(-1), rows = rows_of(x, "softmax");
   Tensor y = Tensor::empty(x.shape(), needs_grad({&x}));
   const float* X = x.data();
   float* Y = y.data();

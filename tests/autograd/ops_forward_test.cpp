@@ -123,6 +123,26 @@ TEST(Attention, KeptAndRecomputedProbabilitiesAgree) {
   EXPECT_EQ(held_bytes(1024, 64, 4), 0u);  // long and dense: P would be 11× qkv
 }
 
+// An empty last dimension has no rows to divide into: refused by name, not a division by zero
+// (SIGFPE) in the row count.
+TEST(Forward, AnEmptyLastDimensionIsRefused) {
+  const Tensor x = Tensor::zeros({2, 0}), w = Tensor::zeros({3, 0}), none;
+  const Ids targets{{2}, {0, 0}};
+  auto refused = [](auto op, const char* name) {
+    try {
+      op();
+      ADD_FAILURE() << name << " accepted a [2, 0] input";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()), std::string(name) + ": input [2, 0] has no last dimension to work along");
+    }
+  };
+  refused([&] { linear(x, w, none); }, "linear");
+  refused([&] { layer_norm(x, Tensor::zeros({0}), none); }, "layer_norm");
+  refused([&] { softmax(x); }, "softmax");
+  refused([&] { cross_entropy(x, targets); }, "cross_entropy");
+  refused([&] { lm_head_cross_entropy(x, w, targets); }, "lm_head_cross_entropy");
+}
+
 TEST(Forward, LayerNormHasZeroMeanUnitVariance) {
   Tensor x = random_tensor({3, 10}, 41, 5.0f, false);
   Tensor y = layer_norm(x, Tensor::full({10}, 1.0f), Tensor::zeros({10}));

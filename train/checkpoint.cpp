@@ -340,7 +340,10 @@ Checkpoint read_checkpoint(const std::string& path) {
     // dropout is a training choice (DESIGN's config group does not list it), and the run
     // config a record: a file from another tool may have neither.
     c.dropout = has_attr(g, "dropout") ? static_cast<float>(read_f64(g, "dropout", path, "config")) : 0.0f;
-    c.bias = read_i64(g, "bias", path, "config") != 0;
+    const int64_t bias = read_i64(g, "bias", path, "config");
+    if (bias != 0 && bias != 1)
+      fail(path, "config/bias is " + std::to_string(bias) + ", expected 0 or 1");
+    c.bias = bias == 1;
     c.attention = read_str(g, "attention", path, "config");
     c.attn_window = read_i64(g, "attn_window", path, "config");
     if (has_attr(g, "run_config")) ck.run_config = read_str(g, "run_config", path, "config");

@@ -389,6 +389,8 @@ TEST(Checkpoint, RefusesAttributesOutOfTheirRange) {
              "attribute state/iteration is 9223372036854775808, out of range"},
         Case{"config", "n_layer", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &two_and_a_half,
              "attribute config/n_layer is not an integer"},
+        Case{"config", "bias", H5T_STD_I64LE, H5T_NATIVE_INT64, &minus_one,
+             "config/bias is -1, expected 0 or 1"},
         Case{"state", "tokens_seen", H5T_STD_I64LE, H5T_NATIVE_INT64, &minus_one,
              "state: tokens_seen -1 is negative"},
         Case{"state", "best_val_loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &nan,

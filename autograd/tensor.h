@@ -108,8 +108,8 @@ class Tensor {
 // Throws std::invalid_argument("<what>: expected shape <expected>, got <shape>") on a mismatch
 // ("<what>: tensor is undefined" for an undefined one).
 void check_shape(const Tensor& t, const Shape& expected, const char* what);
-// Rows of t as a matrix [rows, last dimension]; an empty last dimension (nothing to divide by) or
-// a 0-d tensor is refused, naming `what`.
+// Rows of t as a matrix [rows, last dimension]; an empty last dimension (nothing to divide by)
+// is refused, naming `what`.
 int64_t rows_of(const Tensor& t, const char* what);
 
 }  // namespace tg

@@ -10,7 +10,9 @@ out=data_cache/fortunes-$kind
 asked=$kind  # what the directory is prepared with: a bpe one with its vocabulary size
 if [ "$kind" = bpe ]; then asked="bpe vocab_size $vocab"; fi
 if [ -f "$out/train.bin" ]; then
-  held=$(cat "$out/prepared_with" 2>/dev/null || echo "$asked")
+  held=$asked  # (a directory from before prepared_with: its meta.json's vocabulary)
+  if [ -f "$out/prepared_with" ]; then held=$(cat "$out/prepared_with")
+  elif [ "$kind" = bpe ]; then held="bpe $(grep -o '"vocab_size":[0-9]*' "$out/meta.json" | tr ':"' '  ' | xargs)"; fi
   if [ "$held" != "$asked" ]; then
     echo "prepare: $out was prepared with $held, not $asked: remove it first" >&2; exit 1
   fi

@@ -130,8 +130,11 @@ T read_attr_num(hid_t obj, const char* name, const std::string& path, const std:
     read(H5T_NATIVE_DOUBLE, &v);
     return v;
   } else {
-    if (kind != H5T_INTEGER) fail(path, "attribute " + attr_name + " is not an integer");
-    if (H5Tget_sign(type) == H5T_SGN_NONE) {
+    // (h5py stores a Python bool as an enum over an integer: FALSE = 0, TRUE = 1)
+    if (kind != H5T_INTEGER && kind != H5T_ENUM) fail(path, "attribute " + attr_name + " is not an integer");
+    Handle base(kind == H5T_ENUM ? H5Tget_super(type) : H5Tcopy(type), H5Tclose);
+    if (H5Tget_class(base) != H5T_INTEGER) fail(path, "attribute " + attr_name + " is not an integer");
+    if (H5Tget_sign(base) == H5T_SGN_NONE) {
       uint64_t v = 0;
       read(H5T_NATIVE_UINT64, &v);
       if (std::is_signed_v<T> && v > static_cast<uint64_t>(INT64_MAX))
@@ -210,6 +213,9 @@ Handle open_file(const std::string& path) {
   quiet_hdf5();
   if (access(path.c_str(), R_OK) != 0) fail(path, "cannot open checkpoint (no such file?)");
   if (is_directory(path)) fail(path, "is a directory, expected a checkpoint file");
+  std::error_code error;  // (HDF5 opens what it is given: a named pipe would wait for a writer)
+  if (!std::filesystem::is_regular_file(path, error))
+    fail(path, "is not a regular file (a pipe or a device), expected a checkpoint file");
   if (H5Fis_hdf5(path.c_str()) <= 0)
     fail(path, "not an HDF5 file (or it is truncated)");
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
@@ -483,7 +489,9 @@ std::unique_ptr<Tokenizer> checkpoint_tokenizer(const Checkpoint& ck, const std:
 bool names_a_checkpoint(const std::string& path) {
   if (std::filesystem::path(path).extension() == ".h5") return true;
   quiet_hdf5();
-  return !is_directory(path) && access(path.c_str(), R_OK) == 0 && H5Fis_hdf5(path.c_str()) > 0;
+  std::error_code error;
+  return std::filesystem::is_regular_file(path, error) && access(path.c_str(), R_OK) == 0 &&
+         H5Fis_hdf5(path.c_str()) > 0;
 }
 
 std::unique_ptr<Tokenizer> tokenizer_named_by(const std::string& path) {

@@ -406,6 +406,22 @@ TEST(Checkpoint, RefusesAttributesOutOfTheirRange) {
     H5Fclose(file);
     expect_refused(path, c.message);
   }
+  // A bool as h5py writes one (an enum over int8: FALSE 0, TRUE 1) is read as its number.
+  {
+    const std::string path = temp_path("range_enum.h5");
+    save_checkpoint(path, GPT(small_config()), extras);
+    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    hid_t boolean = H5Tenum_create(H5T_NATIVE_INT8);
+    int8_t no = 0, yes = 1;
+    H5Tenum_insert(boolean, "FALSE", &no);
+    H5Tenum_insert(boolean, "TRUE", &yes);
+    replace_attr(file, "config", "bias", boolean, boolean, &yes);
+    H5Tclose(boolean);
+    H5Fclose(file);
+    EXPECT_TRUE(read_checkpoint(path).config.bias);
+    EXPECT_NO_THROW(load_model(path));
+  }
   // An unsigned count that fits is read as it was written.
   const std::string path = temp_path("range_ok.h5");
   save_checkpoint(path, GPT(small_config()), extras);

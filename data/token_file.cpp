@@ -9,6 +9,7 @@
 #include <cassert>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 #include "data/file_util.h"
@@ -16,6 +17,8 @@
 namespace tg {
 
 bool starts_as_token_file(const std::string& path) {
+  std::error_code error;  // (reading a named pipe would wait for a writer)
+  if (!std::filesystem::is_regular_file(path, error)) return false;
   char head[sizeof(kTokenFileMagic)] = {};
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return false;

@@ -5,6 +5,7 @@
 #include <hdf5.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -707,8 +708,13 @@ TEST_F(TrainerTest, FilesThatAreNotWhatTheOptionWants) {
        "no readable checkpoint in " + out + "/damaged"},
       {"train " + config() + "--resume --max_iters 12 --out_dir " + out + "/renamed",
        "renamed/ckpt_000010.h5: named for step 10 but holds step 2"},
+      {"eval --checkpoint " + out + "/fifo --data " + dir_ + "/data/val.bin",
+       "fifo: is not a regular file (a pipe or a device), expected a checkpoint file"},
+      {"eval --checkpoint " + out + "/best.h5 --data " + out + "/fifo", "fifo: not a file"},
       {"train " + config() + "--resume --max_iters 12 --out_dir " + out + "/restepped",
        "restepped/ckpt_000002.h5: optimizer/step 7 does not match state/iteration 2"}};
+  // A named pipe with no writer is refused at once (opening it waited for a writer forever).
+  ASSERT_EQ(::mkfifo((out + "/fifo").c_str(), 0600), 0);
   // AdamW's step count, which its bias correction uses, out of step with the run's.
   fs::create_directories(out + "/restepped");
   fs::copy_file(out + "/ckpt_000002.h5", out + "/restepped/ckpt_000002.h5");

@@ -23,12 +23,12 @@ struct TrainArgs {
   bool resume = false;
 };
 
-// The shortest %g text that reads back as v (0.0006, not 0.00059999999999999995).
-std::string shortest_decimal(double v) {
+// The shortest %g text that reads back as the float v (0.0006, not 0.000600000028).
+std::string shortest_decimal(float v) {
   char text[32];
-  for (int digits = 1; digits <= 17; digits++) {
-    std::snprintf(text, sizeof text, "%.*g", digits, v);
-    if (std::strtod(text, nullptr) == v || std::isnan(v)) break;
+  for (int digits = 1; digits <= 9; digits++) {
+    std::snprintf(text, sizeof text, "%.*g", digits, static_cast<double>(v));
+    if (std::strtof(text, nullptr) == v || std::isnan(v)) break;
   }
   return text;
 }
@@ -81,7 +81,8 @@ void run(CLI::App* cmd, const TrainArgs& args) {
     const CLI::Option* option = eq == std::string::npos ? nullptr : cmd->get_option_no_throw("--" + line.substr(0, eq));
     const std::string type = option ? option->get_type_name().substr(0, option->get_type_name().find(':')) : "";
     if (type == "BOOLEAN") line = line.substr(0, eq + 1) + (option->as<bool>() ? "true" : "false");
-    if (type == "FLOAT") line = line.substr(0, eq + 1) + shortest_decimal(option->as<double>());
+    // (every FLOAT option is a float: the value the run used, read back exactly on --resume)
+    if (type == "FLOAT") line = line.substr(0, eq + 1) + shortest_decimal(option->as<float>());
     resolved += line + "\n";
   }
   trainer.set_resolved_config(resolved);

@@ -97,6 +97,11 @@ void add_sample(CLI::App& app) {
   cmd->add_option("--num_samples", a->num_samples, "how many samples")->capture_default_str();
   cmd->callback([cmd, a, config_file] {
     const std::set<std::string> from_file = apply_config_file(cmd, *config_file);
+    // The prompt is one thing with two spellings: the command line's wins over the file's.
+    if (from_file.count("prompt") && !from_file.count("prompt_file") && !a->prompt_file.empty())
+      a->prompt.clear();
+    if (from_file.count("prompt_file") && !from_file.count("prompt") && !a->prompt.empty())
+      a->prompt_file.clear();
     naming_config_file(cmd, from_file, *config_file, [&] { run_sample(*a); });
   });
 }

@@ -49,7 +49,7 @@ void run(CLI::App* cmd, const TrainArgs& args) {
   if (!newest.empty())
     apply_config_text(cmd, read_checkpoint(newest).run_config, newest + " (its run config)", false);
   TrainConfig config = args.config;
-  if (cmd->get_name() == "finetune" && config.init.empty())
+  if (cmd->get_name() == "finetune" && config.init.empty() && !args.resume)  // (resumed: the run's weights)
     throw std::invalid_argument("finetune: `init` (the checkpoint to start from) is required");
   config.seed_asked = seed_asked;
   config.asked_model_options.clear();  // only what was given is checked on --resume
@@ -83,6 +83,8 @@ void run(CLI::App* cmd, const TrainArgs& args) {
     if (type == "BOOLEAN") line = line.substr(0, eq + 1) + (option->as<bool>() ? "true" : "false");
     // (every FLOAT option is a float: the value the run used, read back exactly on --resume)
     if (type == "FLOAT") line = line.substr(0, eq + 1) + shortest_decimal(option->as<float>());
+    // (and text as a TOML basic string, escaped, as the reader decodes it: CLI11 wrote it raw)
+    if (type == "TEXT") line = line.substr(0, eq + 1) + toml_quote(option->as<std::string>());
     resolved += line + "\n";
   }
   trainer.set_resolved_config(resolved);

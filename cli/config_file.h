@@ -29,13 +29,13 @@ struct KeyLines {
   int count = 0;
   bool quoted = false;
   bool empty = false;
-  bool hash_in_quotes = false;  // a '#' inside the quotes, which CLI11 mistakes for a comment
-  std::string text;             // then the text between the quotes, as typed
+  char quote = 0;    // '"' (a TOML basic string, with escapes) or '\'' (a literal one)
+  std::string text;  // the text between the quotes, as typed
 };
-// CLI11 2.1 cuts a line at its first '#' before it looks for quotes: `prompt = "Issue #1"`
-// reached the option as `"Issue `. Such a value is taken from between its quotes here, escapes
-// as typed (as CLI11 leaves them). The index of the quote that closes `value` (which starts
-// with one; in "…", a '\' hides the next character), or npos.
+// A quoted value is taken from between its quotes here, not from CLI11 2.1: it cuts a line at
+// its first '#' before it looks for quotes (`prompt = "Issue #1"` reached the option as
+// `"Issue `), and it leaves a basic string's escapes as typed. The index of the quote that
+// closes `value` (which starts with one; in "…", a '\' hides the next character), or npos.
 inline size_t closing_quote(const std::string& value) {
   for (size_t i = 1; i < value.size(); i++) {
     if (value[0] == '"' && value[i] == '\\') i++;
@@ -81,12 +81,68 @@ inline std::map<std::string, KeyLines> scan_key_lines(const std::string& path, c
       if (!rest.empty() && rest[0] != '#')
         throw std::runtime_error(path + ": '" + key + "': text after the closing quote");
       k.text = value.substr(1, close - 1);
-      k.hash_in_quotes = k.text.find('#') != std::string::npos;
+      k.quote = value[0];
     }
     k.quoted = k.quoted || quoted;
     k.empty = k.empty || value.empty() || value[0] == '#';
   }
   return keys;
+}
+
+// A TOML basic string's text ("…" without its quotes) with its escapes decoded: \n, \t, \",
+// \\, \uXXXX, ... (`prompt = "english: dog\nfrench:"` is two lines). An unknown escape is an
+// error naming the key.
+inline std::string toml_unescape(const std::string& text, const std::string& path, const std::string& key) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); i++) {
+    if (text[i] != '\\') {
+      out += text[i];
+      continue;
+    }
+    const char e = i + 1 < text.size() ? text[++i] : '\0';
+    size_t digits = 0;  // of a \uXXXX or \UXXXXXXXX code point
+    switch (e) {
+      case 'b': out += '\b'; continue;
+      case 't': out += '\t'; continue;
+      case 'n': out += '\n'; continue;
+      case 'f': out += '\f'; continue;
+      case 'r': out += '\r'; continue;
+      case '"': out += '"'; continue;
+      case '\\': out += '\\'; continue;
+      case 'u': digits = 4; break;
+      case 'U': digits = 8; break;
+      default:
+        throw std::runtime_error(path + ": '" + key + "': unknown escape '\\" + std::string(1, e) +
+                                 "' in a \"...\" string (write \\\\ for a backslash, or quote with '...')");
+    }
+    const std::string hex = text.substr(i + 1, digits);
+    const bool is_hex = hex.size() == digits && hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+    const unsigned long cp = is_hex ? std::stoul(hex, nullptr, 16) : 0;
+    if (!is_hex || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      throw std::runtime_error(path + ": '" + key + "': \\" + std::string(1, e) + hex +
+                               " is not a Unicode code point");
+    utf8::append(out, static_cast<char32_t>(cp));
+    i += digits;
+  }
+  return out;
+}
+
+// text as a TOML basic string: quoted, with \\, \" and control characters escaped.
+inline std::string toml_quote(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out += '\\', out += c;
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      char code[8];
+      std::snprintf(code, sizeof code, "\\u%04X", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += code;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
 }
 
 // TOML lets a number's digits be grouped with underscores (max_iters = 5_000), which CLI11 does
@@ -143,7 +199,8 @@ inline std::set<std::string> apply_config_text(CLI::App* cmd, const std::string&
                                ", not a quoted string");
     if (opt->count() > 0) continue;  // given on the command line: that wins
     std::vector<std::string> inputs = item.inputs;
-    if (type == "TEXT" && seen.hash_in_quotes) inputs = {seen.text};
+    if (type == "TEXT" && seen.quote == '\'') inputs = {seen.text};
+    if (type == "TEXT" && seen.quote == '"') inputs = {toml_unescape(seen.text, path, key)};
     if (type == "INT" || type == "UINT" || type == "FLOAT")
       for (std::string& input : inputs) input = without_digit_underscores(input);
     try {

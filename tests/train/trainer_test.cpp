@@ -184,7 +184,7 @@ TEST_F(TrainerTest, AQuotedConfigValueMayHoldAHash) {
       << again.rdbuf() << "out_dir = \"" << dir_ << "/run \\\"#3\"\nmax_iters = 2\n";
   r = run("train --config " + dir_ + "/escaped.toml");
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_TRUE(fs::exists(dir_ + "/run \\\"#3/best.h5")) << r.output;
+  EXPECT_TRUE(fs::exists(dir_ + "/run \"#3/best.h5")) << r.output;  // (\" decoded, as TOML says)
   for (const std::string& bad : {std::string("out_dir = \"runs/#4\n"), std::string("out_dir = \"a\"b\n")}) {
     std::ofstream(dir_ + "/bad.toml") << bad;
     r = run("train --config " + dir_ + "/bad.toml");
@@ -711,6 +711,8 @@ TEST_F(TrainerTest, FilesThatAreNotWhatTheOptionWants) {
       {"eval --checkpoint " + out + "/fifo --data " + dir_ + "/data/val.bin",
        "fifo: is not a regular file (a pipe or a device), expected a checkpoint file"},
       {"eval --checkpoint " + out + "/best.h5 --data " + out + "/fifo", "fifo: not a file"},
+      // (not "`init` ... is required": a resumed fine-tune takes its weights from out_dir)
+      {"finetune --resume --out_dir " + out + "/nothing", "--resume: no checkpoint in " + out + "/nothing"},
       {"train " + config() + "--resume --max_iters 12 --out_dir " + out + "/restepped",
        "restepped/ckpt_000002.h5: optimizer/step 7 does not match state/iteration 2"}};
   // A named pipe with no writer is refused at once (opening it waited for a writer forever).
@@ -783,6 +785,23 @@ TEST_F(TrainerTest, SampleIsSeededAndEvalReportsPerplexity) {
   EXPECT_EQ(three.output, a.output + separator + c.output + separator +
                               run("sample " + ck + "--prompt 'The ' --max_new_tokens 40 --seed 5").output)
       << three.output;
+  // A config's prompt is a TOML string: its escapes are decoded ("\n" is a line break, as the
+  // file prompt's is; it reached the model as a backslash and an n), and a --prompt_file on the
+  // command line wins over it (it was "not both").
+  std::ofstream(dir_ + "/s/two_lines.txt") << "The \"ham\"\nThe ";
+  std::ofstream(dir_ + "/s/prompt.toml") << "prompt = \"The \\\"ham\\\"\\nThe\\u0020\"\n"
+                                         << "max_new_tokens = 40\nseed = 3\n";
+  Outcome from_file = run("sample " + ck + "--prompt_file " + dir_ + "/s/two_lines.txt --max_new_tokens 40 --seed 3");
+  ASSERT_EQ(from_file.status, 0) << from_file.output;
+  EXPECT_EQ(from_file.output.rfind("The \"ham\"\nThe ", 0), 0u) << from_file.output;
+  Outcome from_config = run("sample " + ck + "--config " + dir_ + "/s/prompt.toml");
+  EXPECT_EQ(from_config.output, from_file.output);
+  Outcome overridden = run("sample " + ck + "--config " + dir_ + "/s/prompt.toml --prompt_file " + dir_ + "/s/prompt.txt");
+  EXPECT_EQ(overridden.output, a.output);
+  std::ofstream(dir_ + "/s/bad_escape.toml") << "prompt = \"C:\\data\"\n";
+  Outcome bad = run("sample " + ck + "--config " + dir_ + "/s/bad_escape.toml");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.output.find("bad_escape.toml: 'prompt': unknown escape '\\d'"), std::string::npos) << bad.output;
   Outcome e = run("eval " + ck + "--data " + dir_ + "/data/val.bin --max_batches 5 --json");
   ASSERT_EQ(e.status, 0) << e.output;
   // 5 batches of eval's 8 windows of block_size 32; the perplexity is exp(loss).

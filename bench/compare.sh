@@ -48,6 +48,11 @@ if grep -q avx512_bf16 /proc/cpuinfo; then TUNED_CORETYPE=Cooperlake
 elif grep -q avx512f /proc/cpuinfo; then TUNED_CORETYPE=SkylakeX
 else TUNED_CORETYPE=Haswell; fi
 
+# ../shared's PyTorch reference, where it sits beside the project (a user's clone has only
+# bench/torch_bench.py): run best-tuned beside ours in every set, so a drift between the two
+# (session 17 found ours doing 2.7x the generation work on mini) shows in the table.
+SHARED_REFERENCE=${SHARED_REFERENCE:-../shared/bench/torch_gpt_bench.py}
+
 round=1
 tag() {  # tag CONFIG VARIANT [CORETYPE]: adds labels to the JSON line on stdin
   /usr/bin/python3 -c "import json,sys
@@ -65,6 +70,10 @@ run_set() {  # run_set CONFIG THREADS MODE STEPS WARMUP ARGS...
   OMP_NUM_THREADS=$t /usr/bin/python3 bench/torch_bench.py --threads "$t" --mode "$mode" --steps "$steps" --warmup "$warmup" "$@" | tag "$name" torch_asis "${OPENBLAS_CORETYPE:-}"
   env OPENBLAS_CORETYPE=$TUNED_CORETYPE OMP_NUM_THREADS=$t OMP_WAIT_POLICY=passive LD_PRELOAD=$TCMALLOC \
     /usr/bin/python3 bench/torch_bench.py --threads "$t" --mode "$mode" --steps "$steps" --warmup "$warmup" "$@" 2> >(grep -v 'tcmalloc: large alloc' >&2) | tag "$name" torch_tuned "$TUNED_CORETYPE"
+  if [ -f "$SHARED_REFERENCE" ]; then
+    env OPENBLAS_CORETYPE=$TUNED_CORETYPE OMP_NUM_THREADS=$t OMP_WAIT_POLICY=passive LD_PRELOAD=$TCMALLOC \
+      /usr/bin/python3 "$SHARED_REFERENCE" --threads "$t" --mode "$mode" --steps "$steps" --warmup "$warmup" "$@" 2> >(grep -v 'tcmalloc: large alloc' >&2) | tag "$name" shared_tuned "$TUNED_CORETYPE"
+  fi
 }
 
 if [ "$quick" = "--quick" ]; then

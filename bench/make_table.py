@@ -50,10 +50,11 @@ print(f"Machine: {cpu}, {platform.machine()}; tapegpt GEMM: "
       f"{next((r.get('openblas_coretype') for r in rows if r.get('variant') == 'torch_asis' and r.get('openblas_coretype')), 'unset')}, "
       f"best-tuned: {next((r.get('openblas_coretype') for r in rows if r.get('variant') == 'torch_tuned' and r.get('openblas_coretype')), 'unset')}\n")
 print("| config | threads | mode | tapegpt ms | tapegpt tok/s | torch as installed tok/s | "
-      "torch best-tuned ms | torch best-tuned tok/s | × as installed | × best-tuned | × faster torch | "
+      "torch best-tuned ms | torch best-tuned tok/s | ../shared reference best-tuned tok/s | "
+      "× as installed | × best-tuned | × faster torch | "
       "tapegpt peak RSS MB | torch tuned peak RSS MB | RSS ratio | tapegpt MFU (train) or share of "
       "read bandwidth (generate) | tapegpt heap allocations / page faults per step (or token) |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+print("| --- " * 17 + "|")
 for (config, threads, mode), by_round in groups.items():
     rs = [g for g in by_round.values() if "tapegpt" in g]
     if not rs:
@@ -66,10 +67,11 @@ for (config, threads, mode), by_round in groups.items():
         r = med([g["tapegpt"]["tokens_per_s"] / g[variant]["tokens_per_s"] for g in rs if variant in g])
         return f"{r:.2f}" if r else "-"
 
+    torches = ("torch_asis", "torch_tuned", "shared_tuned")  # (the last: ../shared's reference)
+
     def fastest_ratio():
-        r = med([g["tapegpt"]["tokens_per_s"] /
-                 max(g[v]["tokens_per_s"] for v in ("torch_asis", "torch_tuned") if v in g)
-                 for g in rs if "torch_asis" in g or "torch_tuned" in g])
+        r = med([g["tapegpt"]["tokens_per_s"] / max(g[v]["tokens_per_s"] for v in torches if v in g)
+                 for g in rs if any(v in g for v in torches)])
         return f"{r:.2f}" if r else "-"
 
     def num(v, fmt):
@@ -99,6 +101,7 @@ for (config, threads, mode), by_round in groups.items():
         allocs = "-"
     print(f"| {config} | {threads} | {mode} | {ms('tapegpt')} | {num(field('tapegpt', 'tokens_per_s'), '.0f')} | "
           f"{num(field('torch_asis', 'tokens_per_s'), '.0f')} | {ms('torch_tuned')} | "
-          f"{num(field('torch_tuned', 'tokens_per_s'), '.0f')} | {ratio('torch_asis')} | "
+          f"{num(field('torch_tuned', 'tokens_per_s'), '.0f')} | {num(field('shared_tuned', 'tokens_per_s'), '.0f')} | "
+          f"{ratio('torch_asis')} | "
           f"{ratio('torch_tuned')} | {fastest_ratio()} | {num(field('tapegpt', 'peak_rss_mb'), '.0f')} | "
           f"{num(field('torch_tuned', 'peak_rss_mb'), '.0f')} | {num(rss_ratio, '.2f')} | {fill} | {allocs} |")

@@ -165,7 +165,7 @@ void check_shape(const Tensor& t, const Shape& expected, const char* what) {
 }
 
 int64_t rows_of(const Tensor& t, const char* what) {
-  if (t.ndim() == 0 || t.size(-1) == 0)
+  if (t.size(-1) == 0)
     throw std::invalid_argument(std::string(what) + ": input " + shape_str(t.shape()) +
                                 " has no last dimension to work along");
   return t.numel() / t.size(-1);

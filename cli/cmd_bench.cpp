@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <set>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/config_file.h"
@@ -30,7 +31,7 @@ struct BenchArgs {
   int64_t prompt_len = 16, gen_tokens = 128, top_k = 0;
   float top_p = 1.0f;
   bool vocab_size_given = false;  // else a --dataset's tokenizer sets it, as in `train`
-  std::set<std::string> asked_shape;  // shape options given, checked against an init checkpoint's
+  std::vector<std::string> asked_shape;  // shape options given, checked against an init checkpoint's
 };
 
 void run_bench(const BenchArgs& a) {
@@ -50,11 +51,10 @@ void run_bench(const BenchArgs& a) {
   const int64_t batch_size = a.train.batch_size;
   if (!a.train.init.empty()) {  // a fine-tuning config: the model is the checkpoint's shape
     GPTConfig from = read_checkpoint(a.train.init).config;
-    const auto asked = model.shape_options(), held = from.shape_options();
-    for (size_t i = 0; i < asked.size(); i++)
-      if (a.asked_shape.count(asked[i].first) && asked[i].second != held[i].second)
-        throw std::invalid_argument(asked[i].first + "=" + asked[i].second + ": the init checkpoint " +
-                                    a.train.init + " has " + held[i].second);
+    const ShapeDifference d = shape_difference(from, model, a.asked_shape);
+    if (!d.key.empty())
+      throw std::invalid_argument(d.key + "=" + d.asked + ": the init checkpoint " + a.train.init +
+                                  " has " + d.held);
     from.dropout = model.dropout;  // a training choice, not the checkpoint's
     model = from;
   } else if (model.vocab_size == 0 && a.train.dataset.empty())
@@ -186,7 +186,7 @@ void add_bench(CLI::App& app) {
     const std::set<std::string> from_file = apply_config_file(cmd, *config_file);
     a->vocab_size_given = cmd->get_option("--vocab_size")->count() > 0;
     for (const std::string& key : GPTConfig::shape_option_names())
-      if (cmd->get_option("--" + key)->count() > 0) a->asked_shape.insert(key);
+      if (cmd->get_option("--" + key)->count() > 0) a->asked_shape.push_back(key);
     naming_config_file(cmd, from_file, *config_file, [&] { run_bench(*a); });
   });
 }

@@ -100,6 +100,16 @@ std::vector<std::pair<std::string, std::string>> GPTConfig::shape_options() cons
           {"attn_window", std::to_string(attn_window)}};
 }
 
+ShapeDifference shape_difference(const GPTConfig& held, const GPTConfig& asked,
+                                 const std::vector<std::string>& keys) {
+  const auto in_held = held.shape_options(), in_asked = asked.shape_options();
+  for (size_t i = 0; i < in_held.size(); i++)
+    if (std::find(keys.begin(), keys.end(), in_held[i].first) != keys.end() &&
+        in_held[i].second != in_asked[i].second)
+      return {in_held[i].first, in_held[i].second, in_asked[i].second};
+  return {};
+}
+
 std::vector<std::string> GPTConfig::shape_option_names() {
   std::vector<std::string> names;
   for (auto& [name, _] : GPTConfig{}.shape_options()) names.push_back(name);

@@ -34,6 +34,14 @@ struct GPTConfig {
   static std::vector<std::string> shape_option_names();
 };
 
+// The first of the shape options named in `keys` on which `held` (a checkpoint's config) and
+// `asked` (a run's) differ, with both values as text; an empty key when they agree on all.
+struct ShapeDifference {
+  std::string key, held, asked;
+};
+ShapeDifference shape_difference(const GPTConfig& held, const GPTConfig& asked,
+                                 const std::vector<std::string>& keys);
+
 // "dense,local" → {"dense", "local"}; throws on an unknown or empty word.
 std::vector<std::string> parse_attention_pattern(const std::string& pattern);
 

@@ -422,7 +422,7 @@ void read_optimizer(const std::string& path, const GPT& model, OptimizerState* i
     // A mean of squares is finite and never below 0: a damaged one would surface steps later
     // as "training diverged (lower learning_rate?)", blaming the wrong thing.
     const float *m = state.m.data() + at, *v = state.v.data() + at;
-    if (!std::all_of(m, m + t.numel(), [](float x) { return std::isfinite(x); }))
+    if (!all_finite(m, t.numel()))
       fail(path, "optimizer/m/" + name + " holds NaN or Inf values");
     if (!std::all_of(v, v + t.numel(), [](float x) { return std::isfinite(x) && x >= 0.0f; }))
       fail(path, "optimizer/v/" + name + " holds NaN, Inf or negative values");
@@ -437,7 +437,7 @@ void load_weights(const std::string& path, GPT& model) {
   for (auto& [name, t] : params) {
     read_floats(g, name, t.data(), t.shape(), path, "model");
     // A NaN or Inf would surface later as "training diverged" or NaN logits, blaming the wrong thing.
-    if (!std::all_of(t.data(), t.data() + t.numel(), [](float w) { return std::isfinite(w); }))
+    if (!all_finite(t.data(), t.numel()))
       fail(path, "model/" + name + " holds NaN or Inf values");
   }
   // Weights the model has no place for (biases under bias=false, a layer past n_layer) mean the
@@ -484,6 +484,10 @@ std::unique_ptr<Tokenizer> checkpoint_tokenizer(const Checkpoint& ck, const std:
                    " tokens, more than the model's vocab_size " +
                    std::to_string(ck.config.vocab_size));
   return tokenizer;
+}
+
+bool all_finite(const float* x, int64_t n) {
+  return std::all_of(x, x + n, [](float v) { return std::isfinite(v); });
 }
 
 bool names_a_checkpoint(const std::string& path) {

@@ -88,4 +88,7 @@ void require_same_tokenizer(const std::string& dataset_dir, const Tokenizer& tok
 // Builds the model the checkpoint describes and loads its weights.
 std::unique_ptr<GPT> load_model(const std::string& path);
 
+// Whether x[0..n) holds no NaN or Inf: what a checkpoint's weights and moments must be.
+bool all_finite(const float* x, int64_t n);
+
 }  // namespace tg

@@ -33,19 +33,6 @@ std::string checkpoint_name(int64_t step) {
   return name;
 }
 
-// The first model option on which a checkpoint and the requested config differ, or "".
-// Only the options in `asked` are compared (those the user set; the rest come from the file).
-std::string config_difference(const GPTConfig& a, const GPTConfig& b,
-                              const std::vector<std::string>& asked) {
-  const auto in_file = a.shape_options(), in_run = b.shape_options();
-  for (size_t i = 0; i < in_file.size(); i++) {
-    const std::string& key = in_file[i].first;
-    if (std::find(asked.begin(), asked.end(), key) != asked.end() && in_file[i].second != in_run[i].second)
-      return key + " (checkpoint: " + in_file[i].second + ", asked: " + in_run[i].second + ")";
-  }
-  return "";
-}
-
 // The best validation loss the checkpoint at `path` records, or infinity when there is no
 // readable one (a missing or damaged best.h5 is then written again at the next evaluation).
 double best_val_loss_held(const std::string& path) {
@@ -149,9 +136,10 @@ void Trainer::setup_model(bool resume) {
     {  // The weights fix the model's shape: a shape option the user gave must agree with them.
       GPTConfig asked = config_.model;
       if (asked.vocab_size == 0) asked.vocab_size = ck.config.vocab_size;
-      std::string diff = config_difference(ck.config, asked, config_.asked_model_options);
-      if (!diff.empty())
-        throw std::runtime_error(weights_from + ": checkpoint was trained with another " + diff);
+      const ShapeDifference d = shape_difference(ck.config, asked, config_.asked_model_options);
+      if (!d.key.empty())
+        throw std::runtime_error(weights_from + ": checkpoint was trained with another " + d.key +
+                                 " (checkpoint: " + d.held + ", asked: " + d.asked + ")");
     }
     GPTConfig c = ck.config;
     c.dropout = config_.model.dropout;  // dropout is a training choice, not part of the weights
@@ -359,8 +347,7 @@ TrainSummary Trainer::run_steps(PreviousRun& previous) {
     if (!save_checkpoint_now) return;
     // Without a validation set nothing above has looked at the weights this step made: a
     // diverged step must not become the checkpoint a resume, a sample or best.h5 starts from.
-    const float* w = model_->flat_values();
-    if (!std::all_of(w, w + model_->flat_size(), [](float x) { return std::isfinite(x); }))
+    if (!all_finite(model_->flat_values(), model_->flat_size()))
       throw diverged("weights hold NaN or Inf after step " + std::to_string(step));
     const bool improved = has_val && val < state_.best_val_loss;
     if (improved) state_.best_val_loss = val;

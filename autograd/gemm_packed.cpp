@@ -8,8 +8,9 @@
 // are copied ("packed") into exactly the order it reads them, so every load is contiguous and
 // aligned whatever the transposes and strides are, and ragged edges are zero padding instead
 // of special code.
-// (One exception: A stored row by row is read in place when C is narrow, or always by the AVX2
-// kernel; see reads_a_in_place.)
+// (Two exceptions: A stored row by row is read in place when C is narrow, or always by the
+// AVX2 kernel; see reads_a_in_place. B stored as is is read in place by the AVX-512 kernel;
+// see reads_b_in_place.)
 // Block sizes follow the caches: a kc×NR sliver of B (24 KB in L1; 96 KB on AVX-512, in L2)
 // meets every sliver of an MC×kc block of A (L2); a kc×NC block of B sits in L3.
 //
@@ -264,10 +265,12 @@ void pack_b_slivers(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_
 
 // C[6, 16] (row stride ldc) = alpha · a-sliver · b-sliver (+ bias[16] on each row, when not
 // null) + beta · C; beta == 0 never reads C. The a-sliver is packed (a[k·6 + i]), or, InPlace,
-// six rows of A as stored (a[i·lda + k]).
+// six rows of A as stored (a[i·lda + k]). The b-sliver's k-th 16 floats are at b + k·ldb:
+// ldb = 16 packed, B's row stride read in place.
 template <bool InPlace>
 __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a, int64_t lda,
-                                                     const float* b, float* c, int64_t ldc,
+                                                     const float* b, int64_t ldb, float* c,
+                                                     int64_t ldc,
                                                      float alpha, float beta, const float* bias) {
   // Every loop over the rows is unrolled, so the twelve accumulators live in registers (an
   // array indexed in a rolled loop would be kept on the stack, and run at a third of the speed).
@@ -280,8 +283,8 @@ __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a,
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 15), _MM_HINT_T0);
   }
 #pragma GCC unroll 4
-  for (int64_t k = 0; k < kc; k++, a += InPlace ? 1 : MR, b += 16) {
-    const __m256 b_left = _mm256_load_ps(b), b_right = _mm256_load_ps(b + 8);
+  for (int64_t k = 0; k < kc; k++, a += InPlace ? 1 : MR, b += ldb) {
+    const __m256 b_left = _mm256_loadu_ps(b), b_right = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
       const __m256 a_i = _mm256_broadcast_ss(a + (InPlace ? i * lda : i));
@@ -311,9 +314,12 @@ __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a,
 
 // The same on AVX-512: C[6, 16·NV], 6·NV accumulators, NV 16-float loads of B per k. NV = 4
 // (6×64) but for a C at most 32 wide (attention heads of 32), where NV = 2 wastes nothing.
+// (Unaligned loads: B read in place is where its rows put it; on aligned data they cost the
+// same.)
 template <int NV, bool InPlace>
 __attribute__((target("avx512f"))) void kernel_avx512(int64_t kc, const float* a, int64_t lda,
-                                                      const float* b, float* c, int64_t ldc,
+                                                      const float* b, int64_t ldb, float* c,
+                                                      int64_t ldc,
                                                       float alpha, float beta,
                                                       const float* bias) {
   __m512 acc[MR][NV];
@@ -326,10 +332,10 @@ __attribute__((target("avx512f"))) void kernel_avx512(int64_t kc, const float* a
     }
   }
 #pragma GCC unroll 2
-  for (int64_t k = 0; k < kc; k++, a += InPlace ? 1 : MR, b += 16 * NV) {
+  for (int64_t k = 0; k < kc; k++, a += InPlace ? 1 : MR, b += ldb) {
     __m512 b_k[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) b_k[v] = _mm512_load_ps(b + 16 * v);
+    for (int v = 0; v < NV; v++) b_k[v] = _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
       const __m512 a_i = _mm512_set1_ps(a[InPlace ? i * lda : i]);
@@ -353,28 +359,28 @@ __attribute__((target("avx512f"))) void kernel_avx512(int64_t kc, const float* a
 
 // The kernel for tiles NR wide.
 template <int64_t NR, bool InPlace>
-void kernel(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
-            float alpha, float beta, const float* bias) {
+void kernel(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+            int64_t ldc, float alpha, float beta, const float* bias) {
   static_assert(NR == 16 || NR == 32 || NR == 64, "a 6×16 AVX2, 6×32 or 6×64 AVX-512 kernel");
   if constexpr (NR == 16)
-    kernel_6x16<InPlace>(kc, a, lda, b, c, ldc, alpha, beta, bias);
+    kernel_6x16<InPlace>(kc, a, lda, b, ldb, c, ldc, alpha, beta, bias);
   else
-    kernel_avx512<NR / 16, InPlace>(kc, a, lda, b, c, ldc, alpha, beta, bias);
+    kernel_avx512<NR / 16, InPlace>(kc, a, lda, b, ldb, c, ldc, alpha, beta, bias);
 }
 
 // The m×n tile of C at c (bias: its n columns' bias, or null): straight from the kernel when
 // whole; cut by the edge of C, the kernel fills a 6×NR scratch tile and m×n of it is kept.
 template <int64_t NR, bool InPlace>
-void tile(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
-          int64_t m, int64_t n, float alpha, float beta, const float* bias) {
+void tile(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+          int64_t ldc, int64_t m, int64_t n, float alpha, float beta, const float* bias) {
   if (m == MR && n == NR) {
-    kernel<NR, InPlace>(kc, a, lda, b, c, ldc, alpha, beta, bias);
+    kernel<NR, InPlace>(kc, a, lda, b, ldb, c, ldc, alpha, beta, bias);
     return;
   }
   alignas(64) float scratch[MR * NR];
   float bias_nr[NR] = {};  // the kernel reads NR bias values; past the edge of C, zeros
   if (bias) std::copy_n(bias, n, bias_nr);
-  kernel<NR, InPlace>(kc, a, lda, b, scratch, NR, alpha, 0.0f, bias ? bias_nr : nullptr);
+  kernel<NR, InPlace>(kc, a, lda, b, ldb, scratch, NR, alpha, 0.0f, bias ? bias_nr : nullptr);
   for (int64_t i = 0; i < m; i++)
     for (int64_t j = 0; j < n; j++)
       c[i * ldc + j] = beta != 0.0f ? std::fma(beta, c[i * ldc + j], scratch[i * NR + j])
@@ -403,24 +409,39 @@ bool reads_a_in_place(const Operand& A, int64_t N) {
   return !A.trans && (NR == 16 || N <= kInPlaceMaxColumns) && (A.ld * 4) % 4096 != 0;
 }
 
+// B as stored (not transposed) already holds each sliver's k-th NR floats contiguously, row k
+// of B: the AVX-512 kernel reads them there, ldb apart, and nothing is packed, shared or
+// waited for (see run_part). Not when the rows are a multiple of 4 KB apart (all of a sliver
+// in the same few L1 sets), and not for the AVX2 kernel, whose 16-float sliver is packed to
+// stay in L1: read in place it ran 3-11% slower on mini's dW and fc2 products. On a Zen 5, in
+// one process alternating with the packed build (3 runs), mini's qkv and fc dx = dy·W ran
+// 6-9% faster at 2 threads, its dW = dyᵀ·x 1-7%, its lm_head dx 1-11%, GPT-2's qkv dW 1-7%;
+// the rest within the noise (±4%); at 1 thread mini's dx 4-7% (bench/RESULTS.md, session 19).
+template <int64_t NR>
+bool reads_b_in_place(const Operand& B) {
+  return NR == 64 && !B.trans && (B.ld * 4) % 4096 != 0;
+}
+
 // Thread t of `threads`: the whole Goto loop nest over this thread's part of C (its slivers
-// of each block when splitting columns; the row blocks it draws when splitting rows). Every
-// thread runs the same jc / pc loops, so all of them meet every barrier.
+// of each block when splitting columns; the row blocks it draws when splitting rows). With a
+// packed B, every thread runs the same jc / pc loops, so all of them meet every barrier.
 template <int64_t NR>
 void run_part(const Product& p, int t, int threads) {
   float* packed_a = pack_a_buffer();
+  const bool in_place_b = reads_b_in_place<NR>(p.B);
   // Splitting rows, every thread reads every sliver of B: they pack it together into the
   // caller's buffer, with barriers around its use. Splitting columns, each packs its own.
-  const bool shared_b = p.split_rows && threads > 1;
-  float* packed_b = shared_b ? p.packed_b : pack_b_buffer();
+  const bool shared_b = p.split_rows && threads > 1 && !in_place_b;
+  float* packed_b = shared_b ? p.packed_b : pack_b_buffer();  // read in place: a ragged sliver
   // Splitting rows, threads take blocks of rows as they come free (a ticket counter) instead
   // of a fixed half each: on a shared machine one core is often slowed for a while, and the
   // other then waited for it at the next barrier (~6% of a step in libgomp's spin). A block
   // starts at a multiple of MR rows, so the tiles, and the bits, are the same whoever
-  // computes them. About four blocks per thread; at most MC rows. A thread with its own B
-  // takes rows kOwnBRows (AVX2) or MC at a time, in order.
+  // computes them. About four blocks per thread; at most MC rows. Otherwise a thread takes
+  // rows kOwnBRows (AVX2) or MC at a time, in order.
+  const bool drawn_rows = p.split_rows && threads > 1;
   const int64_t per_thread = (p.M + 4 * threads - 1) / (4 * threads);
-  const int64_t block_rows = shared_b  ? std::min(MC, (per_thread + MR - 1) / MR * MR)
+  const int64_t block_rows = drawn_rows ? std::min(MC, (per_thread + MR - 1) / MR * MR)
                              : NR == 16 ? kOwnBRows
                                         : MC;
   const int64_t row_blocks = (p.M + block_rows - 1) / block_rows;
@@ -429,8 +450,75 @@ void run_part(const Product& p, int t, int threads) {
   // (see kOwnBInL2Floats)
   const int64_t max_kc = std::min(KC, p.K), padded_rows = (p.M + MR - 1) / MR * MR;
   const int64_t own_slivers = (std::min(NC, p.N) + NR - 1) / NR / threads;
-  const bool sliver_by_sliver = NR == 64 && !shared_b && padded_rows * max_kc <= kWholeAFloats &&
+  const bool whole_a_fits = padded_rows * max_kc <= kWholeAFloats;
+  const bool sliver_by_sliver = NR == 64 && !shared_b && !in_place_b && whole_a_fits &&
                                 own_slivers * NR * max_kc > kOwnBInL2Floats;
+
+  // A's rows [ic, ic + mc) for depth [pc, pc + kc), as the kernel reads them: A stored row by
+  // row is read in place, six rows at a time, and only a ragged last sliver (zero rows below
+  // the edge) is packed; A transposed is packed whole.
+  auto prepare_a = [&](int64_t ic, int64_t mc, int64_t pc, int64_t kc) {
+    const int64_t full = mc / MR * MR;
+    if (!in_place_a)
+      pack_a(p.A, ic, mc, pc, kc, packed_a);
+    else if (full < mc)
+      pack_a(p.A, ic + full, mc - full, pc, kc, packed_a + full * kc);
+  };
+  // Rows [ic, ic + mc) of C (A's prepared) against sliver s of the column block at jc (nc
+  // wide), depth [pc, pc + kc): the sliver's k-th NR floats at b + k·ldb.
+  auto multiply_sliver = [&](int64_t ic, int64_t mc, int64_t jc, int64_t nc, int64_t pc,
+                             int64_t kc, int64_t s, const float* b, int64_t ldb) {
+    const float beta = pc == 0 ? p.beta : 1.0f;  // later depth blocks add to the first
+    const float* bias = pc == 0 ? p.bias : nullptr;
+    const int64_t jr = s * NR, n = std::min(NR, nc - jr);
+    const float* bias_n = bias ? bias + jc + jr : nullptr;
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const int64_t m = std::min(MR, mc - ir);
+      float* c = p.C + (ic + ir) * p.ldc + jc + jr;
+      if (in_place_a && m == MR)
+        tile<NR, true>(kc, p.A.data + (ic + ir) * p.A.ld + pc, p.A.ld, b, ldb, c, p.ldc, m, n,
+                       p.alpha, beta, bias_n);
+      else
+        tile<NR, false>(kc, packed_a + ir * kc, 0, b, ldb, c, p.ldc, m, n, p.alpha, beta,
+                        bias_n);
+    }
+  };
+
+  if (in_place_b) {
+    // Nothing of B is shared, so no barriers: a thread takes rows of C and runs the whole
+    // product over them, every column and depth block, while their C stays in cache.
+    auto rows_whole_product = [&](int64_t ic, int64_t mc) {
+      for (int64_t jc = 0; jc < p.N; jc += NC) {
+        const int64_t nc = std::min(NC, p.N - jc), slivers = (nc + NR - 1) / NR;
+        const int64_t use0 = p.split_rows ? 0 : slivers * t / threads;
+        const int64_t use1 = p.split_rows ? slivers : slivers * (t + 1) / threads;
+        for (int64_t pc = 0; pc < p.K; pc += KC) {
+          const int64_t kc = std::min(KC, p.K - pc);
+          prepare_a(ic, mc, pc, kc);
+          for (int64_t s = use0; s < use1; s++) {
+            const int64_t jr = s * NR;
+            if (nc - jr >= NR) {
+              multiply_sliver(ic, mc, jc, nc, pc, kc, s, p.B.data + pc * p.B.ld + jc + jr,
+                              p.B.ld);
+            } else {  // the ragged last sliver, packed with zeros past the edge
+              pack_b_sliver<NR>(p.B, pc, kc, jc + jr, nc - jr, packed_b);
+              multiply_sliver(ic, mc, jc, nc, pc, kc, s, packed_b, NR);
+            }
+          }
+        }
+      }
+    };
+    if (drawn_rows) {
+      for (int64_t block; (block = p.row_tickets->fetch_add(1)) < row_blocks;)
+        rows_whole_product(block * block_rows, std::min(block_rows, p.M - block * block_rows));
+      return;
+    }
+    // One thread, or threads splitting columns: all rows at once when A's block fits, so each
+    // sliver of B is read from memory once (as sliver_by_sliver does for a packed B).
+    const int64_t rows = whole_a_fits ? p.M : block_rows;
+    for (int64_t ic = 0; ic < p.M; ic += rows) rows_whole_product(ic, std::min(rows, p.M - ic));
+    return;
+  }
 
   for (int64_t jc = 0; jc < p.N; jc += NC) {
     const int64_t nc = std::min(NC, p.N - jc), slivers = (nc + NR - 1) / NR;
@@ -446,43 +534,17 @@ void run_part(const Product& p, int t, int threads) {
       if (shared_b) {
 #pragma omp barrier
       }
-      const float beta = pc == 0 ? p.beta : 1.0f;  // later depth blocks add to the first
-      const float* bias = pc == 0 ? p.bias : nullptr;
-      // A's rows [ic, ic + mc) for this depth block, as the kernel reads them: A stored row by
-      // row is read in place, six rows at a time, and only a ragged last sliver (zero rows
-      // below the edge) is packed; A transposed is packed whole.
-      auto prepare_a = [&](int64_t ic, int64_t mc) {
-        const int64_t full = mc / MR * MR;
-        if (!in_place_a)
-          pack_a(p.A, ic, mc, pc, kc, packed_a);
-        else if (full < mc)
-          pack_a(p.A, ic + full, mc - full, pc, kc, packed_a + full * kc);
-      };
-      // Rows [ic, ic + mc) of C (A's prepared) against sliver s of the block, packed at b.
-      auto multiply_sliver = [&](int64_t ic, int64_t mc, int64_t s, const float* b) {
-        const int64_t jr = s * NR, n = std::min(NR, nc - jr);
-        const float* bias_n = bias ? bias + jc + jr : nullptr;
-        for (int64_t ir = 0; ir < mc; ir += MR) {
-          const int64_t m = std::min(MR, mc - ir);
-          float* c = p.C + (ic + ir) * p.ldc + jc + jr;
-          if (in_place_a && m == MR)
-            tile<NR, true>(kc, p.A.data + (ic + ir) * p.A.ld + pc, p.A.ld, b, c, p.ldc, m, n,
-                           p.alpha, beta, bias_n);
-          else
-            tile<NR, false>(kc, packed_a + ir * kc, 0, b, c, p.ldc, m, n, p.alpha, beta, bias_n);
-        }
-      };
       // Rows [ic, ic + mc) against this thread's slivers of the block.
       auto compute_rows = [&](int64_t ic, int64_t mc) {
-        prepare_a(ic, mc);
+        prepare_a(ic, mc, pc, kc);
         for (int64_t s = use0; s < use1; s++)
-          multiply_sliver(ic, mc, s, packed_b + (s - first) * NR * kc);
+          multiply_sliver(ic, mc, jc, nc, pc, kc, s, packed_b + (s - first) * NR * kc, NR);
       };
       if (sliver_by_sliver) {
-        prepare_a(0, p.M);
+        prepare_a(0, p.M, pc, kc);
         for (int64_t s = use0; s < use1; s++) {
           pack_b_slivers<NR>(p.B, pc, kc, jc, nc, s, s + 1, packed_b);
-          multiply_sliver(0, p.M, s, packed_b);
+          multiply_sliver(0, p.M, jc, nc, pc, kc, s, packed_b, NR);
         }
         continue;
       }
@@ -588,8 +650,11 @@ void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
   std::atomic<bool> buffers_ok{p.packed_b != nullptr};
 #pragma omp parallel
   {
-    // Every thread's buffers exist (first use allocates them) before anyone starts.
-    const bool have_own = pack_a_buffer() && (p.split_rows || pack_b_buffer());
+    // Every thread's buffers exist (first use allocates them) before anyone starts. Threads
+    // splitting rows share the caller's block of B, unless B is read in place (then a ragged
+    // last sliver is packed by each).
+    const bool own_b = !p.split_rows || reads_b_in_place<NR>(p.B);
+    const bool have_own = pack_a_buffer() && (!own_b || pack_b_buffer());
     if (!have_own) buffers_ok = false;
 #pragma omp barrier
     if (buffers_ok) run_part<NR>(p, omp_get_thread_num(), omp_get_num_threads());

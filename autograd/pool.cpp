@@ -31,20 +31,23 @@ constexpr size_t kAlignment = 64;  // one cache line, and what AVX-512 loads lik
 // them unasked. The lm_head's products walk the tied embedding, its gradient and the logits
 // (77-206 MB each for mini) with rows 1.5-200 KB apart. In an in-process harness, operands on
 // huge pages ran those products ~3% faster (median of 36 samples; bench/RESULTS.md, session
-// 12). Rounding up to whole 2 MB pages costs under 2 MB per buffer, and such buffers are few.
-constexpr size_t kHugePage = size_t{2} << 20, kHugePagesFrom = size_t{16} << 20;
+// 12). From 16 MB down to 4 MB since session 19: mini's 9-13 MB activations (2,048 rows of
+// 1,152 or 1,536) each span more 4 KB pages than the TLB holds, and on huge pages mini's step
+// ran 5-17% faster on the Zen 5 VM (linear backward 3-19%, attention backward ~45%), 1 thread
+// 16-33%; from 2 MB, GPT-2's 2.4-3.1 MB ones (256 rows) made its step 6-10% slower. Rounding up
+// to whole 2 MB pages costs under 2 MB per buffer (mini: +44 MB of 1.1 GB).
+constexpr size_t kHugePage = size_t{2} << 20, kHugePagesFrom = size_t{4} << 20;
 
-float* allocate(size_t n) {
-  size_t bytes = ((n * sizeof(float) + kAlignment - 1) / kAlignment) * kAlignment;
-  if (bytes < kHugePagesFrom)
-    return static_cast<float*>(std::aligned_alloc(kAlignment, bytes ? bytes : kAlignment));
+}  // namespace
+
+void* aligned_buffer(size_t bytes) {
+  bytes = ((bytes + kAlignment - 1) / kAlignment) * kAlignment;
+  if (bytes < kHugePagesFrom) return std::aligned_alloc(kAlignment, bytes ? bytes : kAlignment);
   bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
   void* ptr = std::aligned_alloc(kHugePage, bytes);
   if (ptr) madvise(ptr, bytes, MADV_HUGEPAGE);  // a hint: if refused, 4 KB pages as before
-  return static_cast<float*>(ptr);
+  return ptr;
 }
-
-}  // namespace
 
 std::shared_ptr<float> pool_alloc(size_t n) {
   Pool& p = pool();
@@ -60,7 +63,7 @@ std::shared_ptr<float> pool_alloc(size_t n) {
     }
   }
   if (!ptr) {
-    ptr = allocate(n);
+    ptr = static_cast<float*>(aligned_buffer(n * sizeof(float)));
     if (!ptr) throw std::bad_alloc();
     std::lock_guard<std::mutex> lock(p.mutex);
     p.stats.fresh_allocations++;

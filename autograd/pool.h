@@ -17,6 +17,12 @@ std::shared_ptr<float> pool_alloc(size_t n_floats);
 // inputs (token ids) for backward, without a heap allocation per step.
 std::shared_ptr<int32_t> pool_alloc_ints(size_t n);
 
+// `bytes` of memory on a 64-byte boundary; from 4 MB on, on a 2 MB boundary (rounded up to
+// whole 2 MB pages) and offered to the kernel as transparent huge pages (pool.cpp says why).
+// nullptr when out of memory; give it back with std::free. The pool's buffers come from here,
+// and so do big arrays kept outside it (HugePageAllocator).
+void* aligned_buffer(size_t bytes);
+
 struct PoolStats {
   size_t fresh_allocations = 0;  // buffers that had to come from the system allocator
   size_t reuses = 0;             // buffers served from the free lists

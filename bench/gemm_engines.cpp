@@ -54,7 +54,7 @@ const Shape kShapes[] = {
     {"square 2048³", 2048, 2048, 2048, false, false},
 };
 
-// n floats from tapegpt's pool (huge pages from 16 MB on), zeroed.
+// n floats from tapegpt's pool (huge pages from 4 MB on), zeroed.
 struct Buffer {
   std::shared_ptr<float> data_;
   size_t n;

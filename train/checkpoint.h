@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/huge_page_allocator.h"
 #include "data/tokenizer.h"
 #include "nn/gpt.h"
 
@@ -33,7 +34,7 @@ struct TrainState {
 // AdamW moments, flat, in the model's named_parameters() order (stored per name).
 struct OptimizerState {
   int64_t step = 0;
-  std::vector<float> m, v;
+  std::vector<float, HugePageAllocator<float>> m, v;  // on huge pages, as the parameters
 };
 
 struct Checkpoint {

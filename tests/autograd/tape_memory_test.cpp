@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "autograd/huge_page_allocator.h"
 #include "autograd/pool.h"
 #include "autograd/recycling_allocator.h"
 #include "autograd/tape.h"
@@ -98,10 +99,10 @@ TEST(Pool, IntBuffersShareTheFloatPool) {
   EXPECT_EQ(pool_stats().fresh_allocations, before);
 }
 
-// A buffer of 16 MB or more starts on a 2 MB boundary (where a huge page can back it), is
+// A buffer of 4 MB or more starts on a 2 MB boundary (where a huge page can back it), is
 // writable to its last float, and comes back from the free list like any other.
 TEST(Pool, LargeBuffersStartOnA2MBBoundary) {
-  const size_t n = (size_t{16} << 20) / sizeof(float) + 3;  // just over 16 MB
+  const size_t n = (size_t{4} << 20) / sizeof(float) + 3;  // just over 4 MB
   float* first = nullptr;
   {
     auto big = pool_alloc(n);
@@ -115,6 +116,19 @@ TEST(Pool, LargeBuffersStartOnA2MBBoundary) {
   EXPECT_EQ(again.get(), first);
   auto small = pool_alloc(1000);  // small buffers keep the cache-line alignment only
   EXPECT_EQ(reinterpret_cast<uintptr_t>(small.get()) % 64, 0u);
+}
+
+// Big arrays kept outside the pool (AdamW's moments) take the same memory: 4 MB or more on a
+// 2 MB boundary, smaller ones on a cache line; values as any vector's.
+TEST(Pool, HugePageAllocatorGivesThePoolsAlignment) {
+  std::vector<float, HugePageAllocator<float>> big((size_t{4} << 20) / sizeof(float) + 1, 0.5f);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(big.data()) % (size_t{2} << 20), 0u);
+  EXPECT_EQ(big.back(), 0.5f);
+  std::vector<float, HugePageAllocator<float>> small(1000, 1.5f);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(small.data()) % 64, 0u);
+  small.resize(3000, 2.5f);  // reallocates through the allocator, keeps what it held
+  EXPECT_EQ(small[999], 1.5f);
+  EXPECT_EQ(small[2999], 2.5f);
 }
 
 }  // namespace

@@ -5,20 +5,21 @@
 // 6·NR/16 AVX-512 accumulators take, for each k, one NR-float row of B times six broadcast
 // values of A. On AVX-512 that is 24 accumulators, 4 loads of B and 6 broadcasts for 24 FMAs,
 // so the two FMA units, not the loads, set the pace. Before the kernel runs, blocks of A and B
-// are copied ("packed") into exactly the order it reads them, so every load is contiguous and
-// aligned whatever the transposes and strides are, and ragged edges are zero padding instead
-// of special code.
+// are copied ("packed") into exactly the order it reads them, so every load is contiguous
+// whatever the transposes and strides are, and ragged edges are zero padding instead of
+// special code.
 // (Two exceptions: A stored row by row is read in place when C is narrow, or always by the
-// AVX2 kernel; see reads_a_in_place. B stored as is is read in place by the AVX-512 kernel;
-// see reads_b_in_place.)
+// AVX2 kernel; see reads_a_in_place. B stored as is is read in place by the 6×64 kernel; see
+// reads_b_in_place.)
 // Block sizes follow the caches: a kc×NR sliver of B (24 KB in L1; 96 KB on AVX-512, in L2)
 // meets every sliver of an MC×kc block of A (L2); a kc×NC block of B sits in L3.
 //
-// Threads take parts of the rows of C and share one packed block of B, or, when C has few
-// rows, parts of its columns, each packing its own slivers of B. Each element of C is summed
-// by one thread in a fixed k order, with tile boundaries that do not move with the split, so
-// the result does not depend on the thread count. Packing buffers belong to each thread and
-// are kept: once every thread has run one product, a product allocates nothing.
+// Threads take parts of the rows of C and share one packed block of B (or read B in place),
+// or, when C has few rows, parts of its columns, each packing its own slivers of B. Each
+// element of C is summed by one thread in a fixed k order, with tile boundaries that do not
+// move with the split, so the result does not depend on the thread count. Packing buffers
+// belong to each thread and are kept: once every thread has run one product, a product
+// allocates nothing.
 #include "autograd/gemm_packed.h"
 
 #include <immintrin.h>
@@ -265,12 +266,10 @@ void pack_b_slivers(const Operand& B, int64_t k0, int64_t kc, int64_t j0, int64_
 
 // C[6, 16] (row stride ldc) = alpha · a-sliver · b-sliver (+ bias[16] on each row, when not
 // null) + beta · C; beta == 0 never reads C. The a-sliver is packed (a[k·6 + i]), or, InPlace,
-// six rows of A as stored (a[i·lda + k]). The b-sliver's k-th 16 floats are at b + k·ldb:
-// ldb = 16 packed, B's row stride read in place.
+// six rows of A as stored (a[i·lda + k]). The b-sliver is always packed (b[k·16 + j]).
 template <bool InPlace>
 __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a, int64_t lda,
-                                                     const float* b, int64_t ldb, float* c,
-                                                     int64_t ldc,
+                                                     const float* b, float* c, int64_t ldc,
                                                      float alpha, float beta, const float* bias) {
   // Every loop over the rows is unrolled, so the twelve accumulators live in registers (an
   // array indexed in a rolled loop would be kept on the stack, and run at a third of the speed).
@@ -283,8 +282,8 @@ __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a,
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 15), _MM_HINT_T0);
   }
 #pragma GCC unroll 4
-  for (int64_t k = 0; k < kc; k++, a += InPlace ? 1 : MR, b += ldb) {
-    const __m256 b_left = _mm256_loadu_ps(b), b_right = _mm256_loadu_ps(b + 8);
+  for (int64_t k = 0; k < kc; k++, a += InPlace ? 1 : MR, b += 16) {
+    const __m256 b_left = _mm256_load_ps(b), b_right = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
       const __m256 a_i = _mm256_broadcast_ss(a + (InPlace ? i * lda : i));
@@ -314,8 +313,8 @@ __attribute__((target("avx2,fma"))) void kernel_6x16(int64_t kc, const float* a,
 
 // The same on AVX-512: C[6, 16·NV], 6·NV accumulators, NV 16-float loads of B per k. NV = 4
 // (6×64) but for a C at most 32 wide (attention heads of 32), where NV = 2 wastes nothing.
-// (Unaligned loads: B read in place is where its rows put it; on aligned data they cost the
-// same.)
+// The b-sliver's k-th 16·NV floats are at b + k·ldb: ldb = 16·NV packed, B's row stride read
+// in place (reads_b_in_place), hence unaligned loads (on aligned data they cost the same).
 template <int NV, bool InPlace>
 __attribute__((target("avx512f"))) void kernel_avx512(int64_t kc, const float* a, int64_t lda,
                                                       const float* b, int64_t ldb, float* c,
@@ -363,7 +362,7 @@ void kernel(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb
             int64_t ldc, float alpha, float beta, const float* bias) {
   static_assert(NR == 16 || NR == 32 || NR == 64, "a 6×16 AVX2, 6×32 or 6×64 AVX-512 kernel");
   if constexpr (NR == 16)
-    kernel_6x16<InPlace>(kc, a, lda, b, ldb, c, ldc, alpha, beta, bias);
+    kernel_6x16<InPlace>(kc, a, lda, b, c, ldc, alpha, beta, bias);  // ldb is 16: packed
   else
     kernel_avx512<NR / 16, InPlace>(kc, a, lda, b, ldb, c, ldc, alpha, beta, bias);
 }
@@ -410,8 +409,8 @@ bool reads_a_in_place(const Operand& A, int64_t N) {
 }
 
 // B as stored (not transposed) already holds each sliver's k-th NR floats contiguously, row k
-// of B: the AVX-512 kernel reads them there, ldb apart, and nothing is packed, shared or
-// waited for (see run_part). Not when the rows are a multiple of 4 KB apart (all of a sliver
+// of B: the 6×64 kernel reads them there, ldb apart, and nothing is packed, shared or waited
+// for (see run_part); only a ragged last sliver, narrower than NR, is packed with zeros. Not when the rows are a multiple of 4 KB apart (all of a sliver
 // in the same few L1 sets), and not for the AVX2 kernel, whose 16-float sliver is packed to
 // stay in L1: read in place it ran 3-11% slower on mini's dW and fc2 products. On a Zen 5, in
 // one process alternating with the packed build (3 runs), mini's qkv and fc dx = dy·W ran
@@ -422,6 +421,15 @@ bool reads_b_in_place(const Operand& B) {
   return NR == 64 && !B.trans && (B.ld * 4) % 4096 != 0;
 }
 
+// Whether a thread of `threads` working on p packs slivers of B into a buffer of its own: when
+// it has no share in the caller's block, or, B read in place, for a ragged last sliver (so a
+// thread that needs no buffer does not allocate one).
+template <int64_t NR>
+bool packs_own_b(const Product& p, int threads) {
+  if (reads_b_in_place<NR>(p.B)) return p.N % NR != 0;
+  return !(p.split_rows && threads > 1);
+}
+
 // Thread t of `threads`: the whole Goto loop nest over this thread's part of C (its slivers
 // of each block when splitting columns; the row blocks it draws when splitting rows). With a
 // packed B, every thread runs the same jc / pc loops, so all of them meet every barrier.
@@ -429,16 +437,19 @@ template <int64_t NR>
 void run_part(const Product& p, int t, int threads) {
   float* packed_a = pack_a_buffer();
   const bool in_place_b = reads_b_in_place<NR>(p.B);
-  // Splitting rows, every thread reads every sliver of B: they pack it together into the
-  // caller's buffer, with barriers around its use. Splitting columns, each packs its own.
+  // Splitting rows, every thread reads every sliver of B: unless B is read in place, they
+  // pack it together into the caller's buffer, with barriers around its use. Splitting
+  // columns, each packs its own. (Read in place, a thread's own buffer takes a ragged last
+  // sliver, when there is one: see packs_own_b.)
   const bool shared_b = p.split_rows && threads > 1 && !in_place_b;
-  float* packed_b = shared_b ? p.packed_b : pack_b_buffer();  // read in place: a ragged sliver
+  float* packed_b = shared_b ? p.packed_b : packs_own_b<NR>(p, threads) ? pack_b_buffer() : nullptr;
   // Splitting rows, threads take blocks of rows as they come free (a ticket counter) instead
   // of a fixed half each: on a shared machine one core is often slowed for a while, and the
   // other then waited for it at the next barrier (~6% of a step in libgomp's spin). A block
   // starts at a multiple of MR rows, so the tiles, and the bits, are the same whoever
   // computes them. About four blocks per thread; at most MC rows. Otherwise a thread takes
-  // rows kOwnBRows (AVX2) or MC at a time, in order.
+  // rows kOwnBRows (AVX2) or MC at a time, in order (with B read in place, all rows at once
+  // when A's block fits: see below).
   const bool drawn_rows = p.split_rows && threads > 1;
   const int64_t per_thread = (p.M + 4 * threads - 1) / (4 * threads);
   const int64_t block_rows = drawn_rows ? std::min(MC, (per_thread + MR - 1) / MR * MR)
@@ -451,7 +462,7 @@ void run_part(const Product& p, int t, int threads) {
   const int64_t max_kc = std::min(KC, p.K), padded_rows = (p.M + MR - 1) / MR * MR;
   const int64_t own_slivers = (std::min(NC, p.N) + NR - 1) / NR / threads;
   const bool whole_a_fits = padded_rows * max_kc <= kWholeAFloats;
-  const bool sliver_by_sliver = NR == 64 && !shared_b && !in_place_b && whole_a_fits &&
+  const bool sliver_by_sliver = NR == 64 && !shared_b && whole_a_fits &&
                                 own_slivers * NR * max_kc > kOwnBInL2Floats;
 
   // A's rows [ic, ic + mc) for depth [pc, pc + kc), as the kernel reads them: A stored row by
@@ -650,10 +661,9 @@ void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
   std::atomic<bool> buffers_ok{p.packed_b != nullptr};
 #pragma omp parallel
   {
-    // Every thread's buffers exist (first use allocates them) before anyone starts. Threads
-    // splitting rows share the caller's block of B, unless B is read in place (then a ragged
-    // last sliver is packed by each).
-    const bool own_b = !p.split_rows || reads_b_in_place<NR>(p.B);
+    // Every thread's buffers exist (first use allocates them) before anyone starts: its A
+    // buffer, and its B buffer where it packs B itself (packs_own_b).
+    const bool own_b = packs_own_b<NR>(p, omp_get_num_threads());
     const bool have_own = pack_a_buffer() && (!own_b || pack_b_buffer());
     if (!have_own) buffers_ok = false;
 #pragma omp barrier

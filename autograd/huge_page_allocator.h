@@ -1,4 +1,5 @@
-// huge_page_allocator.h — a std::vector allocator on the pool's memory: big arrays kept
+// huge_page_allocator.h — a std::vector allocator that takes its memory as the pool does
+// (aligned_buffer; not from the pool's free lists, nor counted in pool_stats): big arrays kept
 // outside the pool (AdamW's moments, two more copies of the model's size) start on a 2 MB
 // boundary and are offered transparent huge pages, as the parameters and gradients are.
 // On 4 KB pages, AdamW's pass over GPT-2's 0.5 GB moments ran ~2× slower on the Zen 5 VM (TLB
@@ -15,17 +16,25 @@ namespace tg {
 template <class T>
 struct HugePageAllocator {
   using value_type = T;
-  HugePageAllocator() = default;
+  HugePageAllocator() noexcept = default;
   template <class U>
-  HugePageAllocator(const HugePageAllocator<U>&) {}
+  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
   T* allocate(size_t n) {
     void* p = aligned_buffer(n * sizeof(T));
     if (!p) throw std::bad_alloc();
     return static_cast<T*>(p);
   }
   void deallocate(T* p, size_t) { std::free(p); }
-  friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) { return true; }
-  friend bool operator!=(const HugePageAllocator&, const HugePageAllocator&) { return false; }
 };
+
+// Stateless: memory from any of them can be given back through any other.
+template <class T, class U>
+bool operator==(const HugePageAllocator<T>&, const HugePageAllocator<U>&) noexcept {
+  return true;
+}
+template <class T, class U>
+bool operator!=(const HugePageAllocator<T>&, const HugePageAllocator<U>&) noexcept {
+  return false;
+}
 
 }  // namespace tg

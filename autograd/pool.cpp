@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -41,6 +42,7 @@ constexpr size_t kHugePage = size_t{2} << 20, kHugePagesFrom = size_t{4} << 20;
 }  // namespace
 
 void* aligned_buffer(size_t bytes) {
+  if (bytes > std::numeric_limits<size_t>::max() - kHugePage) return nullptr;  // no rounding up
   bytes = ((bytes + kAlignment - 1) / kAlignment) * kAlignment;
   if (bytes < kHugePagesFrom) return std::aligned_alloc(kAlignment, bytes ? bytes : kAlignment);
   bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;

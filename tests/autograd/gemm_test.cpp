@@ -214,6 +214,8 @@ TEST(Gemm, ReadingAInPlaceGivesThePackedResult) {
 // short C, a ragged last sliver, two column blocks, three depth blocks, bias and beta.
 TEST(Gemm, ReadingBInPlaceGivesThePackedResult) {
   if (!packed_kernel_supported(PackedKernel::avx512_6x64)) GTEST_SKIP() << "no AVX-512 here";
+  const PackedKernel chosen = packed_kernel();
+  use_packed_kernel(PackedKernel::avx512_6x64);  // the kernel that reads B in place
   for (const Case& c : {Case{700, 130, 769, false, false, 1.0f, 0.5f},
                         Case{1500, 3100, 400, true, false, 1.0f, 0.0f},
                         Case{100, 1000, 769, false, false, 0.5f, 1.0f}}) {
@@ -242,6 +244,7 @@ TEST(Gemm, ReadingBInPlaceGivesThePackedResult) {
       }
     }
   }
+  use_packed_kernel(chosen);
 }
 
 // Ops call gemm per attention head inside a parallel loop: each thread then multiplies alone,

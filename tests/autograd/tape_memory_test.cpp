@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "autograd/ops.h"
 #include "autograd/huge_page_allocator.h"
+#include "autograd/ops.h"
 #include "autograd/pool.h"
 #include "autograd/recycling_allocator.h"
 #include "autograd/tape.h"

@@ -2,8 +2,8 @@
 // (aligned_buffer; not from the pool's free lists, nor counted in pool_stats): big arrays kept
 // outside the pool (AdamW's moments, two more copies of the model's size) start on a 2 MB
 // boundary and are offered transparent huge pages, as the parameters and gradients are.
-// On 4 KB pages, AdamW's pass over GPT-2's 0.5 GB moments ran ~2× slower on the Zen 5 VM (TLB
-// misses on every 4 KB of four streams; bench/RESULTS.md, session 19).
+// On 4 KB pages, AdamW's pass ran 2-5× slower on mini and ~1.5× on GPT-2 (0.5 GB each of m
+// and v) on the Zen 5 VM: a TLB miss every 4 KB of four streams (bench/RESULTS.md, session 19).
 #pragma once
 #include <cstddef>
 #include <cstdlib>

@@ -34,9 +34,9 @@ constexpr size_t kAlignment = 64;  // one cache line, and what AVX-512 loads lik
 // huge pages ran those products ~3% faster (median of 36 samples; bench/RESULTS.md, session
 // 12). From 16 MB down to 4 MB since session 19: mini's 9-13 MB activations (2,048 rows of
 // 1,152 or 1,536) each span more 4 KB pages than the TLB holds, and on huge pages mini's step
-// ran 5-17% faster on the Zen 5 VM (linear backward 3-19%, attention backward ~45%), 1 thread
-// 16-33%; from 2 MB, GPT-2's 2.4-3.1 MB ones (256 rows) made its step 6-10% slower. Rounding up
-// to whole 2 MB pages costs under 2 MB per buffer (mini: +44 MB of 1.1 GB).
+// ran 5-17% faster on the Zen 5 VM (linear backward 3-19%, attention backward 43-52%); from
+// 2 MB, GPT-2's 2.4-3.1 MB ones (256 rows) made its step 6-10% slower. Rounding up to whole
+// 2 MB pages costs under 2 MB per buffer (mini: +12 MB of 1.1 GB).
 constexpr size_t kHugePage = size_t{2} << 20, kHugePagesFrom = size_t{4} << 20;
 
 }  // namespace

@@ -410,12 +410,13 @@ bool reads_a_in_place(const Operand& A, int64_t N) {
 
 // B as stored (not transposed) already holds each sliver's k-th NR floats contiguously, row k
 // of B: the 6×64 kernel reads them there, ldb apart, and nothing is packed, shared or waited
-// for (see run_part); only a ragged last sliver, narrower than NR, is packed with zeros. Not when the rows are a multiple of 4 KB apart (all of a sliver
-// in the same few L1 sets), and not for the AVX2 kernel, whose 16-float sliver is packed to
-// stay in L1: read in place it ran 3-11% slower on mini's dW and fc2 products. On a Zen 5, in
-// one process alternating with the packed build (3 runs), mini's qkv and fc dx = dy·W ran
-// 6-9% faster at 2 threads, its dW = dyᵀ·x 1-7%, its lm_head dx 1-11%, GPT-2's qkv dW 1-7%;
-// the rest within the noise (±4%); at 1 thread mini's dx 4-7% (bench/RESULTS.md, session 19).
+// for (see run_part); only a ragged last sliver, narrower than NR, is packed with zeros. Not
+// when the rows are a multiple of 4 KB apart (all of a sliver in the same few L1 sets), and
+// not for the AVX2 kernel, whose 16-float sliver is packed to stay in L1: read in place it
+// ran 3-11% slower on mini's dW and fc2 products. On a Zen 5, in one process alternating
+// with the packed build (3 runs), mini's qkv and fc dx = dy·W ran 6-9% faster at 2 threads,
+// its dW = dyᵀ·x 1-7%, its lm_head dx 1-11%, GPT-2's qkv dW 1-7%; the rest within the noise
+// (±4%); at 1 thread mini's dx 4-7% (bench/RESULTS.md, session 19).
 template <int64_t NR>
 bool reads_b_in_place(const Operand& B) {
   return NR == 64 && !B.trans && (B.ld * 4) % 4096 != 0;
@@ -442,7 +443,9 @@ void run_part(const Product& p, int t, int threads) {
   // columns, each packs its own. (Read in place, a thread's own buffer takes a ragged last
   // sliver, when there is one: see packs_own_b.)
   const bool shared_b = p.split_rows && threads > 1 && !in_place_b;
-  float* packed_b = shared_b ? p.packed_b : packs_own_b<NR>(p, threads) ? pack_b_buffer() : nullptr;
+  float* packed_b = shared_b                     ? p.packed_b
+                    : packs_own_b<NR>(p, threads) ? pack_b_buffer()
+                                                  : nullptr;
   // Splitting rows, threads take blocks of rows as they come free (a ticket counter) instead
   // of a fixed half each: on a shared machine one core is often slowed for a while, and the
   // other then waited for it at the next barrier (~6% of a step in libgomp's spin). A block
@@ -650,10 +653,10 @@ void packed_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
   // threads pack and stream (GPT-2's 256-row products at 2 threads: 160-190 GFLOP/s splitting
   // rows, 210-230 splitting columns; equal at 768 rows, and rows win for a narrow C there).
   // Threads splitting columns each pack the A they use; the AVX2 kernel, reading A in place,
-  // packs at most a ragged last sliver, and there columns won up to 2,048 rows: on a Zen 3, alternating in one process,
-  // baby's and mini's x·Wᵀ and dy·W products ran 2-7% faster (15 of 16 products), while the
-  // products with a transposed A (dW, packed twice) ran 1-6% slower (bench/RESULTS.md,
-  // session 15).
+  // packs at most a ragged last sliver, and there columns won up to 2,048 rows: on a Zen 3,
+  // alternating in one process, baby's and mini's x·Wᵀ and dy·W products ran 2-7% faster (15
+  // of 16 products), while the products with a transposed A (dW, packed twice) ran 1-6%
+  // slower (bench/RESULTS.md, session 15).
   const int64_t row_tiles = (M + MR - 1) / MR, column_slivers = (std::min(N, NC) + NR - 1) / NR;
   const int64_t few_rows = NR == 16 && reads_a_in_place<NR>(p.A, N) ? kFewRowsInPlaceA : kFewRows;
   p.split_rows = row_tiles >= column_slivers &&

@@ -70,7 +70,7 @@ constexpr int64_t kOwnBRows = 48;
 // GEMM time of a GPT-2 step (its products have 256 rows) was 0.4-5.7% lower at 2 threads in 6
 // runs, 1.7-2.8% at 1 thread in 4; the most with operands coming cold from memory, as in the
 // model (bench/RESULTS.md, session 16).
-constexpr int64_t kOwnBInL2Floats = 128 * 1024, kWholeAFloats = 288 * KC;
+constexpr int64_t kOwnBInL2Floats = 128 * 1024, kWholeARows = 288, kWholeAFloats = kWholeARows * KC;
 // Threads split a C of at most kFewRows rows (kFewRowsInPlaceA when the AVX2 kernel reads A in
 // place) by its columns when each can have kSliversPerThread slivers of them (see
 // packed_product).
@@ -528,8 +528,13 @@ void run_part(const Product& p, int t, int threads) {
       return;
     }
     // One thread, or threads splitting columns: all rows at once when A's block fits, so each
-    // sliver of B is read from memory once (as sliver_by_sliver does for a packed B).
-    const int64_t rows = whole_a_fits ? p.M : block_rows;
+    // sliver of B is read from memory once (as sliver_by_sliver does for a packed B). Else,
+    // with A read in place too, kWholeARows rows at a time rather than MC: B then comes from
+    // memory fewer times. On a Zen 4, mini's lm_head dx = dz·W (1024 rows, 50,257 deep, all of
+    // W streamed per block of rows) ran 4-6% faster at 1 thread (in one process alternating
+    // with MC's 144 rows, 3 runs), the other in-place products the same; with A packed (dW), 288
+    // rows were 3-7% slower on the lm_head's (bench/RESULTS.md, session 20).
+    const int64_t rows = whole_a_fits ? p.M : in_place_a ? kWholeARows : block_rows;
     for (int64_t ic = 0; ic < p.M; ic += rows) rows_whole_product(ic, std::min(rows, p.M - ic));
     return;
   }

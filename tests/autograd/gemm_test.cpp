@@ -211,7 +211,8 @@ TEST(Gemm, ReadingAInPlaceGivesThePackedResult) {
 // The AVX-512 kernel reads B as stored (not transposed) where it is, unless its rows are a
 // multiple of 4 KB apart; then B is packed. Both give the same bits, on one thread and on two:
 // threads drawing rows (no shared block of B, no barriers), threads splitting the columns of a
-// short C, a ragged last sliver, two column blocks, three depth blocks, bias and beta.
+// short C, a ragged last sliver, two column blocks, three depth blocks, bias and beta; on one
+// thread, 700 rows with A in place too go 288 at a time (a ragged last block).
 TEST(Gemm, ReadingBInPlaceGivesThePackedResult) {
   if (!packed_kernel_supported(PackedKernel::avx512_6x64)) GTEST_SKIP() << "no AVX-512 here";
   const PackedKernel chosen = packed_kernel();

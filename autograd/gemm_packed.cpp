@@ -450,17 +450,25 @@ void run_part(const Product& p, int t, int threads) {
   // of a fixed half each: on a shared machine one core is often slowed for a while, and the
   // other then waited for it at the next barrier (~6% of a step in libgomp's spin). A block
   // starts at a multiple of MR rows, so the tiles, and the bits, are the same whoever
-  // computes them. About four blocks per thread; at most MC rows. Otherwise a thread takes
-  // rows kOwnBRows (AVX2) or MC at a time, in order (with B read in place, all rows at once
-  // when A's block fits: see below).
+  // computes them. About four blocks per thread; at most MC rows. With A and B both read in
+  // place, each block streams all of B, so blocks are fewer and larger: the fewest equal ones
+  // of at most kWholeARows rows that give every thread as many. On a Zen 4, alternating in one
+  // process with MC's blocks (4 runs), mini's lm_head dx = dz·W (1024 rows, B 77 MB) ran 2-6%
+  // faster at 2 threads, its qkv dx 0-8%, its fc2 dx the same (bench/RESULTS.md, session 20).
+  // Otherwise a thread takes rows kOwnBRows (AVX2) or MC at a time, in order (with B read in
+  // place, all rows at once when A's block fits: see below).
   const bool drawn_rows = p.split_rows && threads > 1;
-  const int64_t per_thread = (p.M + 4 * threads - 1) / (4 * threads);
-  const int64_t block_rows = drawn_rows ? std::min(MC, (per_thread + MR - 1) / MR * MR)
+  const bool in_place_a = reads_a_in_place<NR>(p.A, p.N);
+  const int64_t draws = in_place_a && in_place_b
+                            ? (p.M + threads * kWholeARows - 1) / (threads * kWholeARows) * threads
+                            : 4 * threads;
+  const int64_t per_draw = (p.M + draws - 1) / draws;
+  const int64_t block_rows = drawn_rows ? std::min(in_place_a && in_place_b ? kWholeARows : MC,
+                                                   (per_draw + MR - 1) / MR * MR)
                              : NR == 16 ? kOwnBRows
                                         : MC;
   const int64_t row_blocks = (p.M + block_rows - 1) / block_rows;
   int64_t step = 0;  // (jc, pc) steps done: each uses row_blocks + threads tickets
-  const bool in_place_a = reads_a_in_place<NR>(p.A, p.N);
   // (see kOwnBInL2Floats)
   const int64_t max_kc = std::min(KC, p.K), padded_rows = (p.M + MR - 1) / MR * MR;
   const int64_t own_slivers = (std::min(NC, p.N) + NR - 1) / NR / threads;

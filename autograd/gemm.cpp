@@ -1,8 +1,10 @@
 #include "autograd/gemm.h"
 
+#include <immintrin.h>
+#include <omp.h>
+
 #include <Eigen/Core>
 #include <algorithm>
-#include <omp.h>
 #include <stdexcept>
 #include <string>
 
@@ -54,9 +56,41 @@ namespace {
 // ~34 GB/s there, a 64K-weight product in ~7 µs. Splitting from 16K weights made baby's
 // generation 1.7× slower there than leaving its products (all ≤ 64K weights) on one thread,
 // though 12-16% faster on the Intel Xeon before it; mini's products (147K and more) are split.
+//
+// On AVX-512 each row is its own dot product, read front to back: 16 floats at a time into one
+// sum, the 16 lanes added at the end. Eigen's kernel walks 8 (or 4) rows side by side, and the
+// memory's prefetchers follow that interleaved read poorly: on a Zen 4, with the weights
+// coming from memory as in generation, mini's lm_head (50257 × 384) read at 11 GB/s on one
+// thread and 20 on two that way, 25 and 31 row by row; mini's and GPT-2's layer products ran
+// 7-34% faster on two threads (one 10% slower: 384 × 1536), 22-115% on one; mini generated
+// 1.55× as many tokens a second on two threads, 1.9× on one, baby the same (bench/RESULTS.md,
+// session 20). The same bits as Eigen's in every product measured (K a multiple of 16; a last
+// part of K shorter than 16 goes into the same sum).
+__attribute__((target("avx512f"))) float row_dot_avx512(const float* w, const float* x,
+                                                        int64_t K) {
+  __m512 sum = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 16 <= K; k += 16)
+    sum = _mm512_fmadd_ps(_mm512_loadu_ps(w + k), _mm512_loadu_ps(x + k), sum);
+  if (k < K) {
+    const __mmask16 rest = static_cast<__mmask16>((1u << (K - k)) - 1);
+    sum = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(rest, w + k), _mm512_maskz_loadu_ps(rest, x + k),
+                          sum);
+  }
+  return _mm512_reduce_add_ps(sum);
+}
+
 void row_times_transposed(int64_t N, int64_t K, float alpha, const float* x, const float* W,
                           int64_t ldw, float beta, float* y) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
   auto rows = [&](int64_t begin, int64_t end) {
+    if (avx512) {
+      for (int64_t j = begin; j < end; j++) {
+        const float kept = beta == 0.0f ? 0.0f : beta != 1.0f ? beta * y[j] : y[j];
+        y[j] = kept + alpha * row_dot_avx512(W + j * ldw, x, K);
+      }
+      return;
+    }
     ConstMap w(W + begin * ldw, end - begin, K, Eigen::OuterStride<>(ldw));
     Eigen::Map<const Eigen::VectorXf> v(x, K);
     Eigen::Map<Eigen::VectorXf> out(y + begin, end - begin);

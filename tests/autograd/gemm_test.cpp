@@ -107,12 +107,14 @@ TEST(Gemm, AllTransposesAndEdgesMatchADoubleLoop) {
   // Sizes straddle the 6×16, 6×32 and 6×64 register tiles, the 384-deep, 144-row and
   // 3072-column blocks; the big ones run on all threads (rows split, columns split, and rows
   // split over two 3072-column blocks of B). On AVX-512, 150 × 3090 and 250 × 1000 (A packed,
-  // A in place) take B's slivers one at a time past all rows (kOwnBInL2Floats).
+  // A in place) take B's slivers one at a time past all rows (kOwnBInL2Floats). One-row
+  // products with B transposed are generation's dot products, K with and without a last part
+  // shorter than 16.
   const int64_t sizes[][3] = {{1, 1, 1},     {5, 15, 7},      {6, 16, 8},      {7, 17, 9},
                               {13, 33, 383}, {37, 50, 385},   {145, 47, 769},  {150, 3090, 400},
                               {64, 64, 32},  {300, 20, 1000}, {1160, 3090, 20}, {12, 64, 128},
                               {13, 65, 129}, {7, 130, 127},   {13, 32, 300},   {300, 32, 1000},
-                              {250, 1000, 300}};
+                              {250, 1000, 300}, {1, 70, 16},  {1, 33, 17},     {1, 300, 385}};
   for_each_kernel([&] {
     for (GemmFn fn : engines()) {
       uint32_t seed = 1;
